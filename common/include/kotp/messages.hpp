@@ -1,0 +1,150 @@
+// One struct per message of wire.hpp, each with encode() and decode() in matching pairs.
+// decode() checks every limit and enum range; decode_payload() also refuses trailing bytes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kotp/codec.hpp"
+#include "kotp/wire.hpp"
+
+namespace kotp::wire {
+
+struct AuthBegin {
+    static constexpr MessageType kType = MessageType::AuthBegin;
+    std::string user, service, rhost, tty;
+    void encode(Writer& w) const;
+    bool decode(Reader& r);
+};
+
+struct AuthAnswer {
+    static constexpr MessageType kType = MessageType::AuthAnswer;
+    std::string response;
+    ~AuthAnswer();  // wipes what the user typed
+    void encode(Writer& w) const;
+    bool decode(Reader& r);
+};
+
+struct AuthStep {
+    static constexpr MessageType kType = MessageType::AuthStep;
+    Outcome outcome = Outcome::Failure;
+    Status status = Status::InternalError;
+    bool echo = false;  // Prompt only: show what the user types (an activation code, not a secret)
+    std::string prompt;
+    std::string text;
+    std::uint8_t attempts_left = 0;
+    void encode(Writer& w) const;
+    bool decode(Reader& r);
+};
+
+struct ErrorReply {
+    static constexpr MessageType kType = MessageType::Error;
+    Status status = Status::InternalError;
+    std::string text;
+    void encode(Writer& w) const;
+    bool decode(Reader& r);
+};
+
+struct AdminEnroll {
+    static constexpr MessageType kType = MessageType::AdminEnroll;
+    std::string user;
+    TokenType type = TokenType::Totp;
+    Algorithm algorithm = Algorithm::Sha1;
+    std::uint8_t digits = 6;
+    std::uint16_t period = 30;
+    std::string label;
+    void encode(Writer& w) const;
+    bool decode(Reader& r);
+};
+
+struct Enrolled {
+    static constexpr MessageType kType = MessageType::Enrolled;
+    std::string user;
+    std::uint64_t token_id = 0;
+    std::string secret;  // Base32, shown once to the admin who enrolled
+    std::string uri;     // otpauth://, holds the secret too
+    std::string label;
+    ~Enrolled();
+    void encode(Writer& w) const;
+    bool decode(Reader& r);
+};
+
+struct AdminList {
+    static constexpr MessageType kType = MessageType::AdminList;
+    std::string after;  // names sorted bytewise; "" starts at the first
+    std::uint16_t limit = kMaxListPage;
+    void encode(Writer& w) const;
+    bool decode(Reader& r);
+};
+
+struct UserSummary {
+    std::string user;
+    UserState state = UserState::Active;
+    std::uint16_t failures = 0;
+    std::uint16_t tokens = 0;  // active and pending
+    std::int64_t last_login = 0;  // Unix time, 0 = never
+};
+
+struct UserList {
+    static constexpr MessageType kType = MessageType::UserList;
+    std::vector<UserSummary> users;
+    bool more = false;  // another page follows after the last name
+    void encode(Writer& w) const;
+    bool decode(Reader& r);
+};
+
+// The admin commands that name one user and nothing else.
+template <MessageType T>
+struct UserRequest {
+    static constexpr MessageType kType = T;
+    std::string user;
+    void encode(Writer& w) const { w.put_string(user, kMaxUserName); }
+    bool decode(Reader& r) { return r.get_string(user, kMaxUserName) && !user.empty(); }
+};
+using AdminShow = UserRequest<MessageType::AdminShow>;
+using AdminUnlock = UserRequest<MessageType::AdminUnlock>;
+using AdminRemove = UserRequest<MessageType::AdminRemove>;
+
+struct AdminSuspend {
+    static constexpr MessageType kType = MessageType::AdminSuspend;
+    std::string user;
+    std::string reason;
+    void encode(Writer& w) const;
+    bool decode(Reader& r);
+};
+
+struct TokenInfo {
+    std::uint64_t id = 0;
+    TokenType type = TokenType::Totp;
+    Algorithm algorithm = Algorithm::Sha1;
+    std::uint8_t digits = 6;
+    std::uint16_t period = 30;
+    TokenState state = TokenState::Pending;
+    std::string label;
+    std::int64_t created = 0;
+    std::int64_t last_used = 0;  // 0 = never
+};
+
+struct UserInfo {
+    static constexpr MessageType kType = MessageType::UserInfo;
+    std::string user;
+    UserState state = UserState::Active;
+    std::uint16_t failures = 0;
+    std::string reason;  // why suspended
+    std::int64_t suspended_at = 0;
+    std::int64_t last_login = 0;
+    std::int64_t created = 0;
+    std::vector<TokenInfo> tokens;
+    void encode(Writer& w) const;
+    bool decode(Reader& r);
+};
+
+struct Done {
+    static constexpr MessageType kType = MessageType::Done;
+    std::string text;
+    void encode(Writer& w) const { w.put_string(text, kMaxText); }
+    bool decode(Reader& r) { return r.get_string(text, kMaxText); }
+};
+
+}  // namespace kotp::wire

@@ -1,0 +1,114 @@
+// The kotp wire protocol: every message, status code, limit and the protocol version.
+//
+// Both ends of the otpd Unix socket include this header and nothing else to learn the protocol:
+// pam_kotp.so (loaded into sshd, login, su ...), kotp-admin, kotp and otpd itself.
+//
+// A frame is an 8-byte header followed by a payload:
+//
+//   u32 payload_length   big-endian, checked against the receiver's cap before any allocation
+//   u16 version          kProtocolVersion; any other value is refused
+//   u16 type             MessageType
+//   payload              the fields of that message, in order, with the typed codec of codec.hpp
+//
+// Field encodings: integers are big-endian; a string is a u16 length and that many bytes, with no
+// NUL byte and no more than the field's own limit; a list is a u16 count and that many entries.
+// Bytes left over after the last field make the frame invalid.
+//
+// Protocol versions (bump kProtocolVersion and add a line for every change of a message):
+//   1  kotp 0.1: AuthBegin/AuthAnswer/AuthStep, admin enroll, list, show, unlock, suspend, remove.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace kotp::wire {
+
+inline constexpr std::uint16_t kProtocolVersion = 1;
+
+inline constexpr std::size_t kHeaderSize = 8;
+
+// Caps on the payload a receiver accepts; checked before anything is allocated.
+// Requests are small (a user name, a code); replies may carry a page of users or a QR code.
+inline constexpr std::uint32_t kMaxRequestPayload = 4 * 1024;
+inline constexpr std::uint32_t kMaxReplyPayload = 64 * 1024;
+
+// Field limits, in bytes.
+inline constexpr std::size_t kMaxUserName = 256;  // LOGIN_NAME_MAX is 256 on Linux
+inline constexpr std::size_t kMaxService = 64;
+inline constexpr std::size_t kMaxRhost = 1025;  // NI_MAXHOST
+inline constexpr std::size_t kMaxTty = 64;
+inline constexpr std::size_t kMaxResponse = 128;  // what a user types at a prompt
+inline constexpr std::size_t kMaxLabel = 64;
+inline constexpr std::size_t kMaxReason = 256;
+inline constexpr std::size_t kMaxText = 16 * 1024;  // prompts and messages shown to the user
+inline constexpr std::size_t kMaxSecretText = 256;  // a Base32 key string
+inline constexpr std::size_t kMaxUri = 1024;
+inline constexpr std::uint16_t kMaxListPage = 200;  // users per AdminList reply
+inline constexpr std::uint16_t kMaxTokensPerUser = 10;
+
+static_assert(kMaxUserName + kMaxService + kMaxRhost + kMaxTty + 4 * 2 <= kMaxRequestPayload,
+              "an AuthBegin with every field at its limit must fit in one request frame");
+static_assert(kMaxResponse + 2 <= kMaxRequestPayload);
+static_assert(kMaxText * 2 + 16 <= kMaxReplyPayload, "an AuthStep must fit in one reply frame");
+// One UserList entry is at most 2 + name + 1 (state) + 2 (failures) + 2 (tokens) + 8 (last login).
+static_assert(kMaxListPage * (2 + kMaxUserName + 1 + 2 + 2 + 8) + 3 <= kMaxReplyPayload,
+              "a full page of users must fit in one reply frame");
+
+enum class MessageType : std::uint16_t {
+    // Requests. The permission table in otpd says which caller may send which.
+    AuthBegin = 1,   // {user, service, rhost, tty}: first message of a login attempt
+    AuthAnswer = 2,  // {response}: what the user typed at the last prompt
+
+    AdminEnroll = 16,   // {user, type, algorithm, digits, period, label}
+    AdminList = 17,     // {after, limit}: users with name > after, sorted by name
+    AdminShow = 18,     // {user}
+    AdminUnlock = 19,   // {user}
+    AdminSuspend = 20,  // {user, reason}
+    AdminRemove = 21,   // {user}
+
+    // Replies.
+    AuthStep = 128,  // {outcome, status, echo, prompt, text, attempts_left}
+    Error = 129,     // {status, text}: the request was refused; the connection is closed after it
+    Enrolled = 130,  // {user, token_id, secret, uri, label}
+    UserList = 131,  // {entries[{user, state, failures, tokens, last_login}], more}
+    UserInfo = 132,  // {user, state, failures, reason, suspended_at, last_login, created, tokens[]}
+    Done = 133,      // {text}: an admin command succeeded
+};
+
+// What the module should do next in a login attempt.
+enum class Outcome : std::uint8_t {
+    Prompt = 1,   // show `text` (if any) and ask `prompt`; answer with AuthAnswer
+    Success = 2,  // let the user in; show `text` if it is not empty
+    Failure = 3,  // refuse; show `text`
+};
+
+// Stable status codes. Each one has a message ID (KS.... from otpd, KC.... from the module), one
+// line of cause and one of remedy in status.hpp; the README and the man page list them.
+enum class Status : std::uint16_t {
+    Ok = 0,
+    NotEnrolled = 1001,         // KS1001: the user has no active token
+    ActivationFailed = 1002,    // KS1002: activation code wrong, expired or used (enrolment)
+    WrongCode = 1003,           // KS1003: the code matches no token in the window
+    CodeAlreadyUsed = 1004,     // KS1004: replay of a code (or older step) already accepted
+    Suspended = 1005,           // KS1005: too many consecutive failures, or an admin suspended
+    ClockSkew = 1006,           // KS1006: the code is valid for a time far from now
+    BadCodeFormat = 1007,       // KS1007: not 6 or 8 digits
+    PermissionDenied = 1008,    // KS1008: the caller may not make this request
+    UnknownUser = 1009,         // KS1009: admin command for a user otpd does not know
+    InternalError = 1010,       // KS1010: otpd could not read or record state
+    ProtocolError = 1011,       // KS1011: malformed or unexpected frame
+    Busy = 1012,                // KS1012: too many connections from this uid
+    TokenLimit = 1013,          // KS1013: the user already has kMaxTokensPerUser tokens
+    InvalidArgument = 1014,     // KS1014: a bad value in an admin request
+    ServiceUnavailable = 2001,  // KC2001: the module could not reach otpd in time
+    UntrustedSocket = 2002,     // KC2002: the socket is not owned by root or _otpd
+    ConversationFailed = 2003,  // KC2003: the PAM application could not ask the user
+};
+
+enum class UserState : std::uint8_t { Active = 0, Suspended = 1 };
+
+enum class TokenType : std::uint8_t { Totp = 1, Hotp = 2 };
+enum class Algorithm : std::uint8_t { Sha1 = 1, Sha256 = 2, Sha512 = 3 };
+enum class TokenState : std::uint8_t { Pending = 1, Active = 2, Revoked = 3 };
+
+}  // namespace kotp::wire

@@ -1,0 +1,200 @@
+#include "kotp/messages.hpp"
+
+#include "kotp/wipe.hpp"
+
+namespace kotp::wire {
+namespace {
+
+// Reads a u8 into an enum whose valid values are [lo, hi]; anything else is BadValue.
+template <typename Enum>
+bool get_enum(Reader& r, Enum& out, Enum lo, Enum hi) {
+    std::uint8_t v = 0;
+    if (!r.get_u8(v)) return false;
+    if (v < static_cast<std::uint8_t>(lo) || v > static_cast<std::uint8_t>(hi)) return false;
+    out = static_cast<Enum>(v);
+    return true;
+}
+
+bool valid_status(std::uint16_t v) {
+    return v == 0 || (v >= 1001 && v <= 1014) || (v >= 2001 && v <= 2003);
+}
+
+bool get_status(Reader& r, Status& out) {
+    std::uint16_t v = 0;
+    if (!r.get_u16(v) || !valid_status(v)) return false;
+    out = static_cast<Status>(v);
+    return true;
+}
+
+bool get_bool(Reader& r, bool& out) {
+    std::uint8_t v = 0;
+    if (!r.get_u8(v) || v > 1) return false;
+    out = v == 1;
+    return true;
+}
+
+}  // namespace
+
+void AuthBegin::encode(Writer& w) const {
+    w.put_string(user, kMaxUserName);
+    w.put_string(service, kMaxService);
+    w.put_string(rhost, kMaxRhost);
+    w.put_string(tty, kMaxTty);
+    if (user.empty()) w.fail();
+}
+
+bool AuthBegin::decode(Reader& r) {
+    return r.get_string(user, kMaxUserName) && !user.empty() && r.get_string(service, kMaxService) &&
+           r.get_string(rhost, kMaxRhost) && r.get_string(tty, kMaxTty);
+}
+
+AuthAnswer::~AuthAnswer() { wipe(response); }
+
+void AuthAnswer::encode(Writer& w) const { w.put_string(response, kMaxResponse); }
+
+bool AuthAnswer::decode(Reader& r) { return r.get_string(response, kMaxResponse); }
+
+void AuthStep::encode(Writer& w) const {
+    w.put_u8(static_cast<std::uint8_t>(outcome));
+    w.put_u16(static_cast<std::uint16_t>(status));
+    w.put_u8(echo ? 1 : 0);
+    w.put_string(prompt, kMaxText);
+    w.put_string(text, kMaxText);
+    w.put_u8(attempts_left);
+}
+
+bool AuthStep::decode(Reader& r) {
+    return get_enum(r, outcome, Outcome::Prompt, Outcome::Failure) && get_status(r, status) &&
+           get_bool(r, echo) && r.get_string(prompt, kMaxText) && r.get_string(text, kMaxText) &&
+           r.get_u8(attempts_left);
+}
+
+void ErrorReply::encode(Writer& w) const {
+    w.put_u16(static_cast<std::uint16_t>(status));
+    w.put_string(text, kMaxText);
+}
+
+bool ErrorReply::decode(Reader& r) { return get_status(r, status) && r.get_string(text, kMaxText); }
+
+void AdminEnroll::encode(Writer& w) const {
+    w.put_string(user, kMaxUserName);
+    w.put_u8(static_cast<std::uint8_t>(type));
+    w.put_u8(static_cast<std::uint8_t>(algorithm));
+    w.put_u8(digits);
+    w.put_u16(period);
+    w.put_string(label, kMaxLabel);
+}
+
+bool AdminEnroll::decode(Reader& r) {
+    return r.get_string(user, kMaxUserName) && !user.empty() &&
+           get_enum(r, type, TokenType::Totp, TokenType::Hotp) &&
+           get_enum(r, algorithm, Algorithm::Sha1, Algorithm::Sha512) && r.get_u8(digits) &&
+           r.get_u16(period) && r.get_string(label, kMaxLabel);
+}
+
+Enrolled::~Enrolled() {
+    wipe(secret);
+    wipe(uri);
+}
+
+void Enrolled::encode(Writer& w) const {
+    w.put_string(user, kMaxUserName);
+    w.put_u64(token_id);
+    w.put_string(secret, kMaxSecretText);
+    w.put_string(uri, kMaxUri);
+    w.put_string(label, kMaxLabel);
+}
+
+bool Enrolled::decode(Reader& r) {
+    return r.get_string(user, kMaxUserName) && r.get_u64(token_id) &&
+           r.get_string(secret, kMaxSecretText) && r.get_string(uri, kMaxUri) &&
+           r.get_string(label, kMaxLabel);
+}
+
+void AdminList::encode(Writer& w) const {
+    w.put_string(after, kMaxUserName);
+    w.put_u16(limit);
+}
+
+bool AdminList::decode(Reader& r) {
+    return r.get_string(after, kMaxUserName) && r.get_u16(limit) && limit >= 1 &&
+           limit <= kMaxListPage;
+}
+
+void UserList::encode(Writer& w) const {
+    if (users.size() > kMaxListPage) return w.fail();
+    w.put_u16(static_cast<std::uint16_t>(users.size()));
+    for (const auto& u : users) {
+        w.put_string(u.user, kMaxUserName);
+        w.put_u8(static_cast<std::uint8_t>(u.state));
+        w.put_u16(u.failures);
+        w.put_u16(u.tokens);
+        w.put_i64(u.last_login);
+    }
+    w.put_u8(more ? 1 : 0);
+}
+
+bool UserList::decode(Reader& r) {
+    std::uint16_t count = 0;
+    if (!r.get_u16(count) || count > kMaxListPage) return false;
+    users.assign(count, {});
+    for (auto& u : users) {
+        if (!r.get_string(u.user, kMaxUserName) ||
+            !get_enum(r, u.state, UserState::Active, UserState::Suspended) ||
+            !r.get_u16(u.failures) || !r.get_u16(u.tokens) || !r.get_i64(u.last_login))
+            return false;
+    }
+    return get_bool(r, more);
+}
+
+void AdminSuspend::encode(Writer& w) const {
+    w.put_string(user, kMaxUserName);
+    w.put_string(reason, kMaxReason);
+}
+
+bool AdminSuspend::decode(Reader& r) {
+    return r.get_string(user, kMaxUserName) && !user.empty() && r.get_string(reason, kMaxReason);
+}
+
+void UserInfo::encode(Writer& w) const {
+    w.put_string(user, kMaxUserName);
+    w.put_u8(static_cast<std::uint8_t>(state));
+    w.put_u16(failures);
+    w.put_string(reason, kMaxReason);
+    w.put_i64(suspended_at);
+    w.put_i64(last_login);
+    w.put_i64(created);
+    if (tokens.size() > kMaxTokensPerUser) return w.fail();
+    w.put_u16(static_cast<std::uint16_t>(tokens.size()));
+    for (const auto& t : tokens) {
+        w.put_u64(t.id);
+        w.put_u8(static_cast<std::uint8_t>(t.type));
+        w.put_u8(static_cast<std::uint8_t>(t.algorithm));
+        w.put_u8(t.digits);
+        w.put_u16(t.period);
+        w.put_u8(static_cast<std::uint8_t>(t.state));
+        w.put_string(t.label, kMaxLabel);
+        w.put_i64(t.created);
+        w.put_i64(t.last_used);
+    }
+}
+
+bool UserInfo::decode(Reader& r) {
+    std::uint16_t count = 0;
+    if (!r.get_string(user, kMaxUserName) ||
+        !get_enum(r, state, UserState::Active, UserState::Suspended) || !r.get_u16(failures) ||
+        !r.get_string(reason, kMaxReason) || !r.get_i64(suspended_at) || !r.get_i64(last_login) ||
+        !r.get_i64(created) || !r.get_u16(count) || count > kMaxTokensPerUser)
+        return false;
+    tokens.assign(count, {});
+    for (auto& t : tokens) {
+        if (!r.get_u64(t.id) || !get_enum(r, t.type, TokenType::Totp, TokenType::Hotp) ||
+            !get_enum(r, t.algorithm, Algorithm::Sha1, Algorithm::Sha512) || !r.get_u8(t.digits) ||
+            !r.get_u16(t.period) || !get_enum(r, t.state, TokenState::Pending, TokenState::Revoked) ||
+            !r.get_string(t.label, kMaxLabel) || !r.get_i64(t.created) || !r.get_i64(t.last_used))
+            return false;
+    }
+    return true;
+}
+
+}  // namespace kotp::wire

@@ -1,0 +1,47 @@
+// otpd.conf: `key = value` lines, `#` comments, blank lines ignored. Unknown keys, repeated keys
+// and bad values are errors that name the file and line, so a typo never silently weakens policy.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace kotp::otpd {
+
+struct Config {
+    std::string socket_path = "/run/otpd/otpd.sock";
+    std::string state_dir = "/var/lib/otpd";
+    std::string database;    // empty: <state_dir>/kotp.db
+    std::string master_key;  // empty: <state_dir>/master.key
+    std::string issuer = "kotp";  // shown in authenticator apps next to the account
+    std::string prompt = "Verification code: ";
+    std::string contact = "your system administrator";  // named in the suspension message
+    std::string admin_group = "kotp-admin";
+    unsigned lockout_threshold = 5;                  // consecutive failures that suspend
+    std::chrono::seconds lockout_duration{0};        // 0: suspended until an admin unlocks
+    unsigned window = 1;                             // TOTP steps accepted either side of now
+    unsigned hotp_look_ahead = 10;                   // HOTP counters accepted ahead of the last
+    unsigned max_connections_per_uid = 8;            // never applied to root
+    std::chrono::seconds io_timeout{5};              // a started frame must complete in this
+    std::chrono::seconds answer_timeout{300};        // time a user has to type a code
+
+    std::string database_path() const;
+    std::string master_key_path() const;
+};
+
+// Parses "30", "30s", "5m", "72h", "2d" into seconds; nullopt on anything else.
+std::optional<std::chrono::seconds> parse_duration(std::string_view text);
+
+struct ConfigError {
+    std::string message;  // "FILE:LINE: what is wrong"
+};
+
+// Applies the settings of `text` (named `origin` in errors) on top of `config`.
+std::optional<ConfigError> parse_config(std::string_view text, std::string_view origin, Config& config);
+
+// Reads and parses a file (at most 64 KiB). A missing file is an error only if `required`.
+std::optional<ConfigError> load_config_file(const std::string& path, bool required, Config& config);
+
+}  // namespace kotp::otpd

@@ -1,0 +1,147 @@
+// otpd: the kotp daemon. Runs in the foreground and logs to stderr (journald under systemd).
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <iostream>
+
+#include "admin_service.hpp"
+#include "config.hpp"
+#include "environment.hpp"
+#include "listener.hpp"
+#include "log.hpp"
+#include "master_key.hpp"
+#include "peer.hpp"
+#include "request_handler.hpp"
+#include "secret_box.hpp"
+#include "server.hpp"
+#include "sqlite_store.hpp"
+#include "verifier.hpp"
+
+namespace {
+
+constexpr const char* kDefaultConfig = "/etc/kotp/otpd.conf";
+
+int fail(const std::string& message) {
+    kotp::otpd::log_line(kotp::otpd::LogLevel::Error, message);
+    sd_notifyf(0, "STATUS=failed: %s", message.c_str());
+    return 1;
+}
+
+bool ensure_state_dir(const std::string& dir, std::string& error) {
+    if (::mkdir(dir.c_str(), 0700) == 0 || errno == EEXIST) {
+        struct stat st {};
+        if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return true;
+        error = "state directory " + dir + " is not a directory";
+        return false;
+    }
+    error = "cannot create state directory " + dir + ": " + std::strerror(errno);
+    return false;
+}
+
+int run(const kotp::otpd::Config& config) {
+    using namespace kotp::otpd;
+    std::string error;
+    if (!ensure_state_dir(config.state_dir, error)) return fail(error);
+
+    OsRandom random;
+    SystemClock clock;
+    auto keys = load_or_create_master_keys(config.master_key_path(), random, error);
+    if (!keys) return fail(error);
+
+    std::unique_ptr<SqliteStore> store;
+    try {
+        store = std::make_unique<SqliteStore>(config.database_path());
+    } catch (const StoreError& e) {
+        return fail(e.what());
+    }
+
+    SecretBox box(*keys, random);
+    Authorizer authorizer(config.admin_group);
+    Verifier verifier(*store, box, clock, config);
+    AdminService admin(*store, box, random, clock, config);
+    RequestHandler handler(verifier, admin, authorizer);
+
+    Listener listener = open_listener(config.socket_path, error);
+    if (listener.fd < 0) return fail(error);
+
+    boost::asio::io_context io(1);
+    Server server(io, listener.fd, handler, config, authorizer);
+    boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+    signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
+        if (ec) return;
+        log_line(LogLevel::Notice, std::string("received ") + strsignal(signal_number) + ", shutting down");
+        sd_notify(0, "STOPPING=1");
+        server.stop();
+        io.stop();
+    });
+    server.start();
+
+    log_line(LogLevel::Notice, "otpd " KOTP_VERSION " serving " +
+                                   (listener.activated ? std::string("a socket passed by systemd")
+                                                       : config.socket_path) +
+                                   ", database " + config.database_path() +
+                                   ", lockout after " + std::to_string(config.lockout_threshold) + " failures");
+    sd_notifyf(0, "READY=1\nSTATUS=serving %s", config.socket_path.c_str());
+    io.run();
+    close_listener(listener, config.socket_path);
+    log_line(LogLevel::Notice, "otpd stopped");
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    ::umask(077);  // database, WAL, key: nobody but otpd's user
+    ::signal(SIGPIPE, SIG_IGN);
+
+    CLI::App app{"otpd: the kotp one-time-password daemon. It holds every secret and counter, and "
+                 "answers pam_kotp.so, kotp-admin and kotp on a Unix socket."};
+    std::string config_path;
+    std::string socket_path;
+    std::string state_dir;
+    bool check_only = false;
+    app.add_option("-c,--config", config_path, std::string("configuration file (default ") + kDefaultConfig + ")");
+    app.add_option("-s,--socket", socket_path, "socket path (overrides 'socket' in the configuration)");
+    app.add_option("-d,--state-dir", state_dir, "state directory (overrides 'state_dir')");
+    app.add_flag("--check-config", check_only, "parse the configuration, print the settings and exit");
+    app.set_version_flag("--version", "otpd " KOTP_VERSION);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+
+    kotp::otpd::Config config;
+    const bool explicit_config = !config_path.empty();
+    if (!explicit_config) config_path = kDefaultConfig;
+    if (auto e = kotp::otpd::load_config_file(config_path, explicit_config, config)) return fail(e->message);
+    auto absolute = [](const std::string& p) {
+        if (p.empty() || p.front() == '/') return p;
+        char cwd[4096];
+        return ::getcwd(cwd, sizeof cwd) ? std::string(cwd) + "/" + p : p;
+    };
+    if (!socket_path.empty()) config.socket_path = absolute(socket_path);
+    if (!state_dir.empty()) config.state_dir = absolute(state_dir);
+
+    if (check_only) {
+        std::cout << "configuration " << config_path << " is valid\n"
+                  << "socket = " << config.socket_path << "\nstate_dir = " << config.state_dir
+                  << "\ndatabase = " << config.database_path() << "\nmaster_key = " << config.master_key_path()
+                  << "\nlockout_threshold = " << config.lockout_threshold
+                  << "\nlockout_duration = " << config.lockout_duration.count() << "s\nwindow = " << config.window
+                  << "\n";
+        return 0;
+    }
+    try {
+        return run(config);
+    } catch (const std::exception& e) {
+        return fail(std::string("fatal: ") + e.what());
+    }
+}

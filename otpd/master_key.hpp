@@ -1,0 +1,43 @@
+// The master key file: the AES-256 keys that seal token secrets, kept apart from the database so
+// that a copy of the database alone reveals no secret.
+//
+// Format: one key per line, "<id> <64 hex digits>"; the last line is the key new secrets are
+// sealed with, earlier lines are kept so older rows still open (kotp-admin rekey rotates).
+// The file must be a regular file owned by otpd's user with no group or other permission bits.
+// It is created (mode 0600, O_EXCL) with one fresh key on first start.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "environment.hpp"
+
+namespace kotp::otpd {
+
+using AesKey = std::array<std::uint8_t, 32>;
+
+class MasterKeys {
+public:
+    MasterKeys() = default;
+    ~MasterKeys();
+    MasterKeys(MasterKeys&&) noexcept = default;
+    MasterKeys& operator=(MasterKeys&&) noexcept = default;
+
+    std::uint32_t current_id() const { return current_id_; }
+    const AesKey* find(std::uint32_t id) const;
+    void add(std::uint32_t id, const AesKey& key);
+
+private:
+    std::map<std::uint32_t, AesKey> keys_;
+    std::uint32_t current_id_ = 0;
+};
+
+// Loads the key file, creating it with one new key if it does not exist. On failure returns
+// nullopt and sets `error` to a sentence for the operator.
+std::optional<MasterKeys> load_or_create_master_keys(const std::string& path, RandomSource& random,
+                                                     std::string& error);
+
+}  // namespace kotp::otpd

@@ -1,0 +1,159 @@
+#include "request_handler.hpp"
+
+#include "kotp/status.hpp"
+#include "log.hpp"
+
+namespace kotp::otpd {
+namespace {
+
+HandlerResult refuse(wire::Status status, std::string text = {}) {
+    return {error_frame(status, std::move(text)), true};
+}
+
+bool is_admin_request(wire::MessageType type) {
+    const auto v = static_cast<std::uint16_t>(type);
+    return v >= static_cast<std::uint16_t>(wire::MessageType::AdminEnroll) &&
+           v <= static_cast<std::uint16_t>(wire::MessageType::AdminRemove);
+}
+
+// Decodes the payload as Message and runs fn on it; a decode error refuses the request.
+template <typename Message, typename Fn>
+HandlerResult with_decoded(std::span<const std::uint8_t> payload, Fn&& fn) {
+    Message message;
+    const auto error = wire::decode_payload(payload, message);
+    if (error != wire::DecodeError::None)
+        return refuse(wire::Status::ProtocolError, std::string("malformed request: ") + wire::to_string(error));
+    return fn(message);
+}
+
+std::string peer_text(const Peer& peer) {
+    return "uid=" + std::to_string(peer.uid) + " pid=" + std::to_string(peer.pid);
+}
+
+}  // namespace
+
+HandlerResult RequestHandler::handle(const Peer& peer, SessionState& state, wire::MessageType type,
+                                     std::span<const std::uint8_t> payload) noexcept {
+    try {
+        return dispatch(peer, state, type, payload);
+    } catch (const StoreError& e) {
+        log_line(LogLevel::Error, std::string("KS1010 storage failure, request refused: ") + e.what());
+    } catch (const std::exception& e) {
+        log_line(LogLevel::Error, std::string("KS1010 internal error, request refused: ") + e.what());
+    } catch (...) {
+        log_line(LogLevel::Error, "KS1010 unknown internal error, request refused");
+    }
+    try {
+        if (state.phase != SessionPhase::Idle) {
+            // A login that could not be recorded fails closed: the module refuses the user.
+            wire::AuthStep step;
+            step.outcome = wire::Outcome::Failure;
+            step.status = wire::Status::InternalError;
+            const auto t = describe(wire::Status::InternalError);
+            step.text = std::string(t.id) + ": " + t.cause + " " + t.remedy;
+            return {wire::encode_frame(step), true};
+        }
+        return refuse(wire::Status::InternalError);
+    } catch (...) {
+        return {{}, true};
+    }
+}
+
+HandlerResult RequestHandler::dispatch(const Peer& peer, SessionState& state, wire::MessageType type,
+                                       std::span<const std::uint8_t> payload) {
+    using T = wire::MessageType;
+    if (type == T::AuthBegin) {
+        if (state.phase != SessionPhase::Idle) return refuse(wire::Status::ProtocolError, "login already begun");
+        return with_decoded<wire::AuthBegin>(payload, [&](const auto& m) { return auth_begin(peer, state, m); });
+    }
+    if (type == T::AuthAnswer) {
+        if (state.phase != SessionPhase::AwaitAnswer)
+            return refuse(wire::Status::ProtocolError, "answer without a prompt");
+        return with_decoded<wire::AuthAnswer>(payload, [&](const auto& m) { return auth_answer(peer, state, m); });
+    }
+    if (!is_admin_request(type)) {
+        log_line(LogLevel::Warning, "KS1011 unknown request type " + std::to_string(static_cast<int>(type)) +
+                                        " from " + peer_text(peer));
+        return refuse(wire::Status::ProtocolError, "unknown request type");
+    }
+    if (state.phase != SessionPhase::Idle) return refuse(wire::Status::ProtocolError, "admin request inside a login");
+    if (!authorizer_.may_administer(peer)) {
+        log_line(LogLevel::Warning, "KS1008 admin request refused for " + peer_text(peer) +
+                                        ": not root and not in the admin group");
+        return refuse(wire::Status::PermissionDenied);
+    }
+    switch (type) {
+        case T::AdminEnroll:
+            return with_decoded<wire::AdminEnroll>(payload, [&](const auto& m) {
+                return HandlerResult{admin_.enroll(peer, m), false};
+            });
+        case T::AdminList:
+            return with_decoded<wire::AdminList>(payload, [&](const auto& m) {
+                return HandlerResult{admin_.list(m), false};
+            });
+        case T::AdminShow:
+            return with_decoded<wire::AdminShow>(payload, [&](const auto& m) {
+                return HandlerResult{admin_.show(m), false};
+            });
+        case T::AdminUnlock:
+            return with_decoded<wire::AdminUnlock>(payload, [&](const auto& m) {
+                return HandlerResult{admin_.unlock(peer, m), false};
+            });
+        case T::AdminSuspend:
+            return with_decoded<wire::AdminSuspend>(payload, [&](const auto& m) {
+                return HandlerResult{admin_.suspend(peer, m), false};
+            });
+        case T::AdminRemove:
+            return with_decoded<wire::AdminRemove>(payload, [&](const auto& m) {
+                return HandlerResult{admin_.remove(peer, m), false};
+            });
+        default: break;
+    }
+    return refuse(wire::Status::ProtocolError, "unknown request type");
+}
+
+HandlerResult RequestHandler::auth_begin(const Peer& peer, SessionState& state, const wire::AuthBegin& request) {
+    state.login = LoginContext{request.user, request.service, request.rhost, request.tty};
+    if (!authorizer_.may_verify_for(peer, request.user)) {
+        log_line(LogLevel::Warning, "KS1008 login check for user=" + quoted(request.user) + " refused for " +
+                                        peer_text(peer) + ": not root and not that user");
+        return refuse(wire::Status::PermissionDenied);
+    }
+    if (!valid_user_name(request.user)) {
+        log_line(LogLevel::Notice, "KS1014 login refused: invalid user name " + quoted(request.user) +
+                                       " service=" + quoted(request.service) + " rhost=" + quoted(request.rhost));
+        state.phase = SessionPhase::Finished;
+        wire::AuthStep step;
+        step.outcome = wire::Outcome::Failure;
+        step.status = wire::Status::InvalidArgument;
+        step.text = "KS1014: Invalid user name.";
+        return {wire::encode_frame(step), true};
+    }
+    auto decision = verifier_.begin(state.login);
+    if (decision.reply.outcome == wire::Outcome::Prompt) {
+        state.phase = SessionPhase::AwaitAnswer;
+        return {wire::encode_frame(decision.reply), false};
+    }
+    state.phase = SessionPhase::Finished;
+    log_outcome(peer, state.login, decision);
+    return {wire::encode_frame(decision.reply), true};
+}
+
+HandlerResult RequestHandler::auth_answer(const Peer& peer, SessionState& state, const wire::AuthAnswer& request) {
+    auto decision = verifier_.verify_code(state.login, request.response);
+    state.phase = SessionPhase::Finished;
+    log_outcome(peer, state.login, decision);
+    return {wire::encode_frame(decision.reply), true};
+}
+
+void RequestHandler::log_outcome(const Peer& peer, const LoginContext& login, const LoginDecision& decision) {
+    const bool ok = decision.reply.outcome == wire::Outcome::Success;
+    std::string line = std::string(describe(decision.reply.status).id) + (ok ? " login accepted" : " login refused");
+    line += " user=" + quoted(login.user) + " service=" + quoted(login.service) + " rhost=" + quoted(login.rhost) +
+            " tty=" + quoted(login.tty) + " caller=" + peer_text(peer);
+    if (decision.token_id != 0) line += " token=" + std::to_string(decision.token_id);
+    if (!decision.detail.empty()) line += " (" + decision.detail + ")";
+    log_line(ok ? LogLevel::Info : LogLevel::Notice, line);
+}
+
+}  // namespace kotp::otpd

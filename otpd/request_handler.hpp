@@ -1,0 +1,56 @@
+// Decides, for each decoded frame, whether this caller may send it now, and runs its handler.
+// The permission table is the one place that says who may ask what (DESIGN section 1):
+//   AuthBegin           root/otpd's user, or the user being verified; first request only
+//   AuthAnswer          only after a Prompt on the same connection
+//   Admin*              root/otpd's user or members of admin_group; not inside a login
+// Anything else, or anything out of order, gets an Error and the connection is closed.
+// No exception leaves handle(): a store failure becomes KS1010 and nothing is acknowledged.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "admin_service.hpp"
+#include "peer.hpp"
+#include "verifier.hpp"
+
+namespace kotp::otpd {
+
+enum class SessionPhase {
+    Idle,          // a new connection, or between admin requests
+    AwaitAnswer,   // a login that was prompted and waits for the user's answer
+    Finished,      // the login ended; close after the reply
+};
+
+struct SessionState {
+    SessionPhase phase = SessionPhase::Idle;
+    LoginContext login;
+};
+
+struct HandlerResult {
+    ReplyFrame reply;
+    bool close = false;
+};
+
+class RequestHandler {
+public:
+    RequestHandler(Verifier& verifier, AdminService& admin, const Authorizer& authorizer)
+        : verifier_(verifier), admin_(admin), authorizer_(authorizer) {}
+
+    HandlerResult handle(const Peer& peer, SessionState& state, wire::MessageType type,
+                         std::span<const std::uint8_t> payload) noexcept;
+
+private:
+    HandlerResult dispatch(const Peer& peer, SessionState& state, wire::MessageType type,
+                           std::span<const std::uint8_t> payload);
+    HandlerResult auth_begin(const Peer& peer, SessionState& state, const wire::AuthBegin& request);
+    HandlerResult auth_answer(const Peer& peer, SessionState& state, const wire::AuthAnswer& request);
+    void log_outcome(const Peer& peer, const LoginContext& login, const LoginDecision& decision);
+
+    Verifier& verifier_;
+    AdminService& admin_;
+    const Authorizer& authorizer_;
+};
+
+}  // namespace kotp::otpd

@@ -1,0 +1,101 @@
+#include "session.hpp"
+
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
+#include "kotp/codec.hpp"
+#include "kotp/wipe.hpp"
+#include "log.hpp"
+#include "server.hpp"
+
+namespace kotp::otpd {
+
+namespace asio = boost::asio;
+
+Session::Session(Socket socket, Peer peer, RequestHandler& handler, ConnectionLimits& limits,
+                 std::chrono::seconds io_timeout, std::chrono::seconds answer_timeout)
+    : socket_(std::move(socket)),
+      peer_(peer),
+      handler_(handler),
+      limits_(limits),
+      io_timeout_(io_timeout),
+      answer_timeout_(answer_timeout),
+      timer_(socket_.get_executor()) {}
+
+Session::~Session() {
+    wipe(payload_);
+    wipe(reply_);
+    limits_.release(peer_);
+}
+
+void Session::close() {
+    boost::system::error_code ignored;
+    timer_.cancel();
+    socket_.close(ignored);
+}
+
+void Session::arm_timer(std::chrono::seconds timeout) {
+    timer_.expires_after(timeout);
+    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+        if (ec) return;  // cancelled or re-armed
+        self->close();   // aborts the pending read or write; the session then ends
+    });
+}
+
+void Session::read_header() {
+    // The whole next frame must arrive within the deadline: io_timeout normally, the user's
+    // typing time while a prompt is open.
+    arm_timer(state_.phase == SessionPhase::AwaitAnswer ? answer_timeout_ : io_timeout_);
+    asio::async_read(socket_, asio::buffer(header_),
+                     [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                         if (ec) return self->close();
+                         wire::FrameHeader header;
+                         const auto error = wire::parse_header(self->header_, wire::kMaxRequestPayload, header);
+                         if (error != wire::DecodeError::None) {
+                             log_line(LogLevel::Warning, std::string("KS1011 bad frame from uid=") +
+                                                             std::to_string(self->peer_.uid) + ": " +
+                                                             wire::to_string(error));
+                             return self->write_reply(
+                                 error_frame(wire::Status::ProtocolError, wire::to_string(error)), true);
+                         }
+                         self->type_ = header.type;
+                         wipe(self->payload_);
+                         self->payload_.resize(header.payload_length);  // capped above
+                         self->read_payload();
+                     });
+}
+
+void Session::read_payload() {
+    asio::async_read(socket_, asio::buffer(payload_),
+                     [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                         if (ec) return self->close();
+                         self->process();
+                     });
+}
+
+void Session::process() {
+    timer_.cancel();
+    auto result = handler_.handle(peer_, state_, type_, payload_);
+    wipe(payload_);
+    if (result.reply.empty()) return close();
+    write_reply(std::move(result.reply), result.close);
+}
+
+void Session::write_reply(std::vector<std::uint8_t> frame, bool close_after) {
+    reply_ = std::move(frame);
+    arm_timer(io_timeout_);
+    asio::async_write(socket_, asio::buffer(reply_),
+                      [self = shared_from_this(), close_after](const boost::system::error_code& ec, std::size_t) {
+                          if (ec || close_after) {
+                              if (!ec) {
+                                  // Let the client read the reply before the close.
+                                  boost::system::error_code ignored;
+                                  self->socket_.shutdown(Socket::shutdown_send, ignored);
+                              }
+                              return self->close();
+                          }
+                          self->read_header();
+                      });
+}
+
+}  // namespace kotp::otpd

@@ -1,0 +1,55 @@
+// One client connection: read a frame (with a deadline for the whole frame, so a slow or silent
+// client is dropped), hand it to the RequestHandler, write the reply (with a deadline), repeat
+// until the handler says close.
+#pragma once
+
+#include <array>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "kotp/wire.hpp"
+#include "peer.hpp"
+#include "request_handler.hpp"
+
+namespace kotp::otpd {
+
+class ConnectionLimits;
+
+class Session : public std::enable_shared_from_this<Session> {
+public:
+    using Socket = boost::asio::local::stream_protocol::socket;
+
+    Session(Socket socket, Peer peer, RequestHandler& handler, ConnectionLimits& limits,
+            std::chrono::seconds io_timeout, std::chrono::seconds answer_timeout);
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    void start() { read_header(); }
+
+private:
+    void arm_timer(std::chrono::seconds timeout);
+    void read_header();
+    void read_payload();
+    void process();
+    void write_reply(std::vector<std::uint8_t> frame, bool close_after);
+    void close();
+
+    Socket socket_;
+    Peer peer_;
+    RequestHandler& handler_;
+    ConnectionLimits& limits_;
+    std::chrono::seconds io_timeout_;
+    std::chrono::seconds answer_timeout_;
+    boost::asio::steady_timer timer_;
+    std::array<std::uint8_t, wire::kHeaderSize> header_{};
+    wire::MessageType type_{};
+    std::vector<std::uint8_t> payload_;
+    std::vector<std::uint8_t> reply_;
+    SessionState state_;
+};
+
+}  // namespace kotp::otpd

@@ -1,0 +1,338 @@
+#include "sqlite_store.hpp"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+namespace kotp::otpd {
+namespace {
+
+// Numbered migrations: entry N brings the schema from version N to N+1. Never edit one that has
+// shipped; append a new one.
+constexpr std::array kMigrations = {
+    // 0 -> 1: users, tokens, audit.
+    R"sql(
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        state INTEGER NOT NULL DEFAULT 0,
+        failures INTEGER NOT NULL DEFAULT 0,
+        reason TEXT NOT NULL DEFAULT '',
+        suspended_by_admin INTEGER NOT NULL DEFAULT 0,
+        suspended_at INTEGER NOT NULL DEFAULT 0,
+        last_login INTEGER NOT NULL DEFAULT 0,
+        created INTEGER NOT NULL
+    );
+    CREATE TABLE tokens (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        type INTEGER NOT NULL,
+        algorithm INTEGER NOT NULL,
+        digits INTEGER NOT NULL,
+        period INTEGER NOT NULL,
+        state INTEGER NOT NULL,
+        label TEXT NOT NULL DEFAULT '',
+        sealed_secret BLOB NOT NULL,
+        last_step INTEGER NOT NULL DEFAULT -1,
+        counter INTEGER NOT NULL DEFAULT 0,
+        drift INTEGER NOT NULL DEFAULT 0,
+        created INTEGER NOT NULL,
+        last_used INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX tokens_by_user ON tokens(user_id);
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        time INTEGER NOT NULL,
+        user TEXT NOT NULL,
+        service TEXT NOT NULL DEFAULT '',
+        rhost TEXT NOT NULL DEFAULT '',
+        tty TEXT NOT NULL DEFAULT '',
+        result TEXT NOT NULL,
+        token_id INTEGER NOT NULL DEFAULT 0,
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX audit_by_user_time ON audit(user, time);
+    )sql",
+};
+
+}  // namespace
+
+class SqliteStore::Statement {
+public:
+    Statement(sqlite3* db, const char* sql) : db_(db) {
+        if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK)
+            throw StoreError(std::string("prepare failed: ") + sqlite3_errmsg(db));
+    }
+    ~Statement() { sqlite3_finalize(stmt_); }
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+
+    Statement& bind(int i, std::int64_t v) {
+        check(sqlite3_bind_int64(stmt_, i, v));
+        return *this;
+    }
+    Statement& bind(int i, std::string_view v) {
+        check(sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
+        return *this;
+    }
+    Statement& bind(int i, const std::vector<std::uint8_t>& v) {
+        check(sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
+        return *this;
+    }
+    // True while a row is available; false when done. Throws on error.
+    bool step() {
+        const int rc = sqlite3_step(stmt_);
+        if (rc == SQLITE_ROW) return true;
+        if (rc == SQLITE_DONE) return false;
+        const std::string message = sqlite3_errmsg(db_);
+        reset();
+        throw StoreError("sqlite: " + message);
+    }
+    void run() {
+        step();
+        reset();
+    }
+    void reset() {
+        sqlite3_reset(stmt_);
+        sqlite3_clear_bindings(stmt_);
+    }
+    std::int64_t integer(int col) { return sqlite3_column_int64(stmt_, col); }
+    std::string text(int col) {
+        const auto* p = sqlite3_column_text(stmt_, col);
+        return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p),
+                                                          static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)));
+    }
+    std::vector<std::uint8_t> blob(int col) {
+        const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_, col));
+        const auto n = static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col));
+        return p == nullptr ? std::vector<std::uint8_t>() : std::vector<std::uint8_t>(p, p + n);
+    }
+
+private:
+    void check(int rc) {
+        if (rc != SQLITE_OK) throw StoreError(std::string("sqlite bind: ") + sqlite3_errmsg(db_));
+    }
+    sqlite3* db_;
+    sqlite3_stmt* stmt_ = nullptr;
+};
+
+// Resets the statement when the scope ends, also on exceptions.
+namespace {
+template <typename S>
+struct ResetOnExit {
+    S& s;
+    ~ResetOnExit() { s.reset(); }
+};
+}  // namespace
+
+SqliteStore::SqliteStore(const std::string& path) : path_(path) {
+    // Create the file with 0600 ourselves; SQLite would use 0644 minus the umask.
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) throw StoreError("cannot open database " + path + ": " + std::strerror(errno));
+    ::close(fd);
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, nullptr) !=
+        SQLITE_OK) {
+        const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
+        sqlite3_close(db_);
+        db_ = nullptr;
+        throw StoreError("cannot open database " + path + ": " + message);
+    }
+    try {
+        sqlite3_extended_result_codes(db_, 1);
+        exec("PRAGMA journal_mode=WAL");
+        exec("PRAGMA synchronous=FULL");  // WAL + FULL: every commit is fsynced before it returns
+        exec("PRAGMA foreign_keys=ON");
+        exec("PRAGMA secure_delete=ON");  // deleted rows (sealed secrets) are overwritten
+        sqlite3_busy_timeout(db_, 5000);
+        migrate();
+        exec("PRAGMA quick_check");
+    } catch (...) {
+        statements_.clear();
+        sqlite3_close(db_);
+        db_ = nullptr;
+        throw;
+    }
+}
+
+SqliteStore::~SqliteStore() {
+    statements_.clear();
+    if (db_ != nullptr) sqlite3_close(db_);
+}
+
+void SqliteStore::exec(const char* sql) {
+    char* message = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+        const std::string text = message ? message : sqlite3_errmsg(db_);
+        sqlite3_free(message);
+        throw StoreError("sqlite: " + text);
+    }
+}
+
+SqliteStore::Statement& SqliteStore::prepare(const char* sql) {
+    auto& slot = statements_[sql];
+    if (!slot) slot = std::make_unique<Statement>(db_, sql);
+    return *slot;
+}
+
+int SqliteStore::schema_version() {
+    auto& s = prepare("PRAGMA user_version");
+    ResetOnExit<Statement> guard{s};
+    return s.step() ? static_cast<int>(s.integer(0)) : 0;
+}
+
+void SqliteStore::migrate() {
+    exec("BEGIN IMMEDIATE");
+    try {
+        const int version = schema_version();
+        if (version > static_cast<int>(kMigrations.size()))
+            throw StoreError("database schema version " + std::to_string(version) +
+                             " is newer than this otpd understands (" +
+                             std::to_string(kMigrations.size()) + "); upgrade otpd");
+        for (auto v = static_cast<std::size_t>(version); v < kMigrations.size(); ++v) {
+            exec(kMigrations[v]);
+            exec(("PRAGMA user_version=" + std::to_string(v + 1)).c_str());
+        }
+        exec("COMMIT");
+    } catch (...) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+    }
+}
+
+void SqliteStore::begin() { exec("BEGIN IMMEDIATE"); }
+void SqliteStore::commit() { exec("COMMIT"); }
+void SqliteStore::rollback() noexcept {
+    if (db_ != nullptr && !sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+namespace {
+constexpr const char* kUserColumns =
+    "id, name, state, failures, reason, suspended_by_admin, suspended_at, last_login, created";
+
+template <typename S>
+UserRecord read_user(S& s) {
+    UserRecord u;
+    u.id = s.integer(0);
+    u.name = s.text(1);
+    u.state = s.integer(2) == 1 ? wire::UserState::Suspended : wire::UserState::Active;
+    u.failures = static_cast<unsigned>(s.integer(3));
+    u.reason = s.text(4);
+    u.suspended_by_admin = s.integer(5) != 0;
+    u.suspended_at = s.integer(6);
+    u.last_login = s.integer(7);
+    u.created = s.integer(8);
+    return u;
+}
+}  // namespace
+
+std::optional<UserRecord> SqliteStore::find_user(std::string_view name) {
+    static const std::string sql = std::string("SELECT ") + kUserColumns + " FROM users WHERE name = ?1";
+    auto& s = prepare(sql.c_str());
+    ResetOnExit<Statement> guard{s};
+    s.bind(1, name);
+    if (!s.step()) return std::nullopt;
+    return read_user(s);
+}
+
+std::int64_t SqliteStore::insert_user(const UserRecord& user) {
+    auto& s = prepare("INSERT INTO users (name, state, failures, created) VALUES (?1, ?2, ?3, ?4)");
+    s.bind(1, user.name).bind(2, static_cast<std::int64_t>(user.state));
+    s.bind(3, static_cast<std::int64_t>(user.failures)).bind(4, user.created);
+    s.run();
+    return sqlite3_last_insert_rowid(db_);
+}
+
+void SqliteStore::update_user(const UserRecord& user) {
+    auto& s = prepare(
+        "UPDATE users SET state = ?2, failures = ?3, reason = ?4, suspended_by_admin = ?5, "
+        "suspended_at = ?6, last_login = ?7 WHERE id = ?1");
+    s.bind(1, user.id).bind(2, static_cast<std::int64_t>(user.state));
+    s.bind(3, static_cast<std::int64_t>(user.failures)).bind(4, user.reason);
+    s.bind(5, std::int64_t{user.suspended_by_admin ? 1 : 0}).bind(6, user.suspended_at).bind(7, user.last_login);
+    s.run();
+}
+
+void SqliteStore::delete_user(std::int64_t user_id) {
+    auto& s = prepare("DELETE FROM users WHERE id = ?1");
+    s.bind(1, user_id);
+    s.run();
+}
+
+std::vector<std::pair<UserRecord, unsigned>> SqliteStore::list_users(std::string_view after, unsigned limit) {
+    static const std::string sql =
+        std::string("SELECT ") + kUserColumns +
+        ", (SELECT count(*) FROM tokens t WHERE t.user_id = users.id AND t.state != 3) "
+        "FROM users WHERE name > ?1 ORDER BY name LIMIT ?2";
+    auto& s = prepare(sql.c_str());
+    ResetOnExit<Statement> guard{s};
+    s.bind(1, after).bind(2, static_cast<std::int64_t>(limit));
+    std::vector<std::pair<UserRecord, unsigned>> out;
+    while (s.step()) out.emplace_back(read_user(s), static_cast<unsigned>(s.integer(9)));
+    return out;
+}
+
+std::vector<TokenRecord> SqliteStore::tokens_of(std::int64_t user_id) {
+    auto& s = prepare(
+        "SELECT id, user_id, type, algorithm, digits, period, state, label, sealed_secret, "
+        "last_step, counter, drift, created, last_used FROM tokens "
+        "WHERE user_id = ?1 AND state != 3 ORDER BY id");
+    ResetOnExit<Statement> guard{s};
+    s.bind(1, user_id);
+    std::vector<TokenRecord> out;
+    while (s.step()) {
+        TokenRecord t;
+        t.id = s.integer(0);
+        t.user_id = s.integer(1);
+        t.type = static_cast<wire::TokenType>(s.integer(2));
+        t.algorithm = static_cast<wire::Algorithm>(s.integer(3));
+        t.digits = static_cast<unsigned>(s.integer(4));
+        t.period = static_cast<unsigned>(s.integer(5));
+        t.state = static_cast<wire::TokenState>(s.integer(6));
+        t.label = s.text(7);
+        t.sealed_secret = s.blob(8);
+        t.last_step = s.integer(9);
+        t.counter = static_cast<std::uint64_t>(s.integer(10));
+        t.drift = s.integer(11);
+        t.created = s.integer(12);
+        t.last_used = s.integer(13);
+        out.push_back(std::move(t));
+    }
+    return out;
+}
+
+std::int64_t SqliteStore::insert_token(const TokenRecord& t) {
+    auto& s = prepare(
+        "INSERT INTO tokens (user_id, type, algorithm, digits, period, state, label, sealed_secret, "
+        "last_step, counter, drift, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+    s.bind(1, t.user_id).bind(2, static_cast<std::int64_t>(t.type)).bind(3, static_cast<std::int64_t>(t.algorithm));
+    s.bind(4, static_cast<std::int64_t>(t.digits)).bind(5, static_cast<std::int64_t>(t.period));
+    s.bind(6, static_cast<std::int64_t>(t.state)).bind(7, t.label).bind(8, t.sealed_secret);
+    s.bind(9, t.last_step).bind(10, static_cast<std::int64_t>(t.counter)).bind(11, t.drift).bind(12, t.created);
+    s.run();
+    return sqlite3_last_insert_rowid(db_);
+}
+
+void SqliteStore::update_token(const TokenRecord& t) {
+    auto& s = prepare(
+        "UPDATE tokens SET state = ?2, last_step = ?3, counter = ?4, drift = ?5, last_used = ?6 "
+        "WHERE id = ?1");
+    s.bind(1, t.id).bind(2, static_cast<std::int64_t>(t.state)).bind(3, t.last_step);
+    s.bind(4, static_cast<std::int64_t>(t.counter)).bind(5, t.drift).bind(6, t.last_used);
+    s.run();
+}
+
+void SqliteStore::append_audit(const AuditEntry& e) {
+    auto& s = prepare(
+        "INSERT INTO audit (time, user, service, rhost, tty, result, token_id, detail) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    s.bind(1, e.time).bind(2, e.user).bind(3, e.service).bind(4, e.rhost).bind(5, e.tty);
+    s.bind(6, e.result).bind(7, e.token_id).bind(8, e.detail);
+    s.run();
+}
+
+}  // namespace kotp::otpd

@@ -1,0 +1,55 @@
+// The embedded default store: one SQLite file in WAL mode with synchronous=FULL, so a commit is
+// on disk before commit() returns. otpd is its only writer. Schema migrations are numbered
+// (PRAGMA user_version) and run at open.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "store.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace kotp::otpd {
+
+class SqliteStore final : public Store {
+public:
+    // Opens or creates the database (mode 0600) and migrates it. Throws StoreError.
+    explicit SqliteStore(const std::string& path);
+    ~SqliteStore() override;
+    SqliteStore(const SqliteStore&) = delete;
+    SqliteStore& operator=(const SqliteStore&) = delete;
+
+    int schema_version();
+
+    void begin() override;
+    void commit() override;
+    void rollback() noexcept override;
+
+    std::optional<UserRecord> find_user(std::string_view name) override;
+    std::int64_t insert_user(const UserRecord& user) override;
+    void update_user(const UserRecord& user) override;
+    void delete_user(std::int64_t user_id) override;
+    std::vector<std::pair<UserRecord, unsigned>> list_users(std::string_view after,
+                                                            unsigned limit) override;
+
+    std::vector<TokenRecord> tokens_of(std::int64_t user_id) override;
+    std::int64_t insert_token(const TokenRecord& token) override;
+    void update_token(const TokenRecord& token) override;
+
+    void append_audit(const AuditEntry& entry) override;
+
+private:
+    class Statement;
+    Statement& prepare(const char* sql);
+    void exec(const char* sql);
+    void migrate();
+
+    sqlite3* db_ = nullptr;
+    std::string path_;
+    std::map<const char*, std::unique_ptr<Statement>> statements_;
+};
+
+}  // namespace kotp::otpd

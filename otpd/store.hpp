@@ -1,0 +1,109 @@
+// The storage interface: everything otpd keeps, behind one small API so that the SQLite default
+// and a shared PostgreSQL can give the same guarantees. Rules for every implementation:
+//  - calls between begin() and commit() form one transaction that sees no other writer;
+//  - commit() returns only once the transaction is durable (it survives a crash or power loss);
+//  - any failure throws StoreError; the caller rolls back and answers "internal error",
+//    never "success" on state it could not record.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kotp/wire.hpp"
+
+namespace kotp::otpd {
+
+class StoreError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct UserRecord {
+    std::int64_t id = 0;
+    std::string name;
+    wire::UserState state = wire::UserState::Active;
+    unsigned failures = 0;        // consecutive failed verifications
+    std::string reason;           // why suspended
+    bool suspended_by_admin = false;  // an admin suspension never expires by lockout_duration
+    std::int64_t suspended_at = 0;
+    std::int64_t last_login = 0;
+    std::int64_t created = 0;
+};
+
+struct TokenRecord {
+    std::int64_t id = 0;
+    std::int64_t user_id = 0;
+    wire::TokenType type = wire::TokenType::Totp;
+    wire::Algorithm algorithm = wire::Algorithm::Sha1;
+    unsigned digits = 6;
+    unsigned period = 30;
+    wire::TokenState state = wire::TokenState::Pending;
+    std::string label;
+    std::vector<std::uint8_t> sealed_secret;  // SecretBox blob, never the secret itself
+    std::int64_t last_step = -1;  // TOTP: last accepted time step (replay guard); -1 = none
+    std::uint64_t counter = 0;    // HOTP: next counter value to accept
+    std::int64_t drift = 0;       // TOTP: learned clock offset, in steps
+    std::int64_t created = 0;
+    std::int64_t last_used = 0;
+};
+
+struct AuditEntry {
+    std::int64_t time = 0;
+    std::string user;
+    std::string service;
+    std::string rhost;
+    std::string tty;
+    std::string result;  // the message ID (KS1003 ...) or an admin action ("unlock")
+    std::int64_t token_id = 0;
+    std::string detail;  // never a code or a secret
+};
+
+class Store {
+public:
+    virtual ~Store() = default;
+
+    virtual void begin() = 0;
+    virtual void commit() = 0;
+    virtual void rollback() noexcept = 0;
+
+    virtual std::optional<UserRecord> find_user(std::string_view name) = 0;
+    virtual std::int64_t insert_user(const UserRecord& user) = 0;
+    // Writes state, failures, reason, suspended_by_admin, suspended_at, last_login.
+    virtual void update_user(const UserRecord& user) = 0;
+    virtual void delete_user(std::int64_t user_id) = 0;  // and its tokens; audit rows stay
+    // Users with name > after, by name, at most limit; with their live (non-revoked) token count.
+    virtual std::vector<std::pair<UserRecord, unsigned>> list_users(std::string_view after,
+                                                                    unsigned limit) = 0;
+
+    virtual std::vector<TokenRecord> tokens_of(std::int64_t user_id) = 0;  // non-revoked, by id
+    virtual std::int64_t insert_token(const TokenRecord& token) = 0;
+    // Writes state, last_step, counter, drift, last_used.
+    virtual void update_token(const TokenRecord& token) = 0;
+
+    virtual void append_audit(const AuditEntry& entry) = 0;
+};
+
+// Runs a transaction and rolls it back if the scope is left without commit().
+class Transaction {
+public:
+    explicit Transaction(Store& store) : store_(store) { store_.begin(); }
+    ~Transaction() {
+        if (!done_) store_.rollback();
+    }
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+    void commit() {
+        store_.commit();
+        done_ = true;
+    }
+
+private:
+    Store& store_;
+    bool done_ = false;
+};
+
+}  // namespace kotp::otpd
