@@ -1,0 +1,161 @@
+// The permission table, the order of requests, and failing closed when state cannot be recorded.
+#include "fixture.hpp"
+
+namespace kotp::otpd::testing {
+namespace {
+
+using wire::MessageType;
+using wire::Status;
+
+// A store whose commit fails on demand, as on a full or read-only disk.
+class FailingStore final : public Store {
+public:
+    explicit FailingStore(Store& inner) : inner_(inner) {}
+    bool fail_commit = false;
+    void begin() override { inner_.begin(); }
+    void commit() override {
+        if (fail_commit) throw StoreError("disk I/O error (injected)");
+        inner_.commit();
+    }
+    void rollback() noexcept override { inner_.rollback(); }
+    std::optional<UserRecord> find_user(std::string_view n) override { return inner_.find_user(n); }
+    std::int64_t insert_user(const UserRecord& u) override { return inner_.insert_user(u); }
+    void update_user(const UserRecord& u) override { inner_.update_user(u); }
+    void delete_user(std::int64_t id) override { inner_.delete_user(id); }
+    std::vector<std::pair<UserRecord, unsigned>> list_users(std::string_view a, unsigned l) override {
+        return inner_.list_users(a, l);
+    }
+    std::vector<TokenRecord> tokens_of(std::int64_t id) override { return inner_.tokens_of(id); }
+    std::int64_t insert_token(const TokenRecord& t) override { return inner_.insert_token(t); }
+    void update_token(const TokenRecord& t) override { inner_.update_token(t); }
+    void append_audit(const AuditEntry& e) override { inner_.append_audit(e); }
+
+private:
+    Store& inner_;
+};
+
+class RequestHandlerTest : public OtpdCore {
+protected:
+    template <typename Message>
+    HandlerResult send(const Peer& peer, SessionState& state, const Message& m) {
+        const auto frame = wire::encode_frame(m);
+        return handler->handle(peer, state, Message::kType, std::span(frame).subspan(wire::kHeaderSize));
+    }
+    static MessageType type_of(const HandlerResult& r) {
+        return static_cast<MessageType>((r.reply.at(6) << 8) | r.reply.at(7));
+    }
+    static Status error_status(const HandlerResult& r) {
+        wire::ErrorReply e;
+        EXPECT_EQ(wire::decode_payload(std::span(r.reply).subspan(wire::kHeaderSize), e), wire::DecodeError::None);
+        return e.status;
+    }
+    static wire::AuthStep step_of(const HandlerResult& r) {
+        wire::AuthStep s;
+        EXPECT_EQ(wire::decode_payload(std::span(r.reply).subspan(wire::kHeaderSize), s), wire::DecodeError::None);
+        return s;
+    }
+    Peer stranger{65534, 65534, 42};  // nobody
+};
+
+TEST_F(RequestHandlerTest, NonRootCannotRunAdminCommands) {
+    SessionState state;
+    const auto r = send(stranger, state, wire::AdminShow{"alice"});
+    EXPECT_EQ(type_of(r), MessageType::Error);
+    EXPECT_EQ(error_status(r), Status::PermissionDenied);
+    EXPECT_TRUE(r.close);
+}
+
+TEST_F(RequestHandlerTest, NonRootCannotVerifyForAnotherUser) {
+    enroll("alice");
+    SessionState state;
+    const auto r = send(stranger, state, wire::AuthBegin{"alice", "sshd", "", ""});
+    EXPECT_EQ(error_status(r), Status::PermissionDenied);
+    EXPECT_TRUE(r.close);
+}
+
+TEST_F(RequestHandlerTest, RootLoginGoesPromptThenResult) {
+    const auto e = enroll("alice");
+    SessionState state;
+    auto r = send(root, state, wire::AuthBegin{"alice", "sshd", "192.0.2.1", "ssh"});
+    ASSERT_EQ(type_of(r), MessageType::AuthStep);
+    EXPECT_EQ(step_of(r).outcome, wire::Outcome::Prompt);
+    EXPECT_FALSE(r.close);
+    wire::AuthAnswer answer;
+    answer.response = code_at(e, clock.now());
+    r = send(root, state, answer);
+    EXPECT_EQ(step_of(r).outcome, wire::Outcome::Success);
+    EXPECT_TRUE(r.close);
+}
+
+TEST_F(RequestHandlerTest, OutOfOrderRequestsAreProtocolErrors) {
+    enroll("alice");
+    SessionState state;
+    EXPECT_EQ(error_status(send(root, state, wire::AuthAnswer{})), Status::ProtocolError);
+    SessionState login;
+    send(root, login, wire::AuthBegin{"alice", "sshd", "", ""});
+    EXPECT_EQ(error_status(send(root, login, wire::AdminShow{"alice"})), Status::ProtocolError);
+    SessionState again;
+    send(root, again, wire::AuthBegin{"alice", "sshd", "", ""});
+    EXPECT_EQ(error_status(send(root, again, wire::AuthBegin{"alice", "sshd", "", ""})), Status::ProtocolError);
+}
+
+TEST_F(RequestHandlerTest, UnknownTypesAndMalformedPayloadsAreRefused) {
+    SessionState state;
+    const std::uint8_t junk[] = {0, 3, 'a', 'b'};
+    auto r = handler->handle(root, state, static_cast<MessageType>(77), junk);
+    EXPECT_EQ(error_status(r), Status::ProtocolError);
+    r = handler->handle(root, state, MessageType::AdminShow, junk);  // truncated string
+    EXPECT_EQ(error_status(r), Status::ProtocolError);
+}
+
+TEST_F(RequestHandlerTest, InvalidUserNamesAreRefusedClearly) {
+    SessionState state;
+    const auto r = send(root, state, wire::AuthBegin{"al ice;rm -rf /", "sshd", "", ""});
+    EXPECT_EQ(step_of(r).status, Status::InvalidArgument);
+    wire::AdminEnroll enroll_request;
+    enroll_request.user = "$(reboot)";
+    SessionState admin_state;
+    EXPECT_EQ(error_status(send(root, admin_state, enroll_request)), Status::InvalidArgument);
+}
+
+TEST_F(RequestHandlerTest, NoSuccessIsAnsweredForStateThatCouldNotBeRecorded) {
+    const auto e = enroll("alice");
+    FailingStore failing(*store);
+    Verifier failing_verifier(failing, *box, clock, config);
+    RequestHandler failing_handler(failing_verifier, *admin, authorizer);
+    SessionState state;
+    auto frame = wire::encode_frame(wire::AuthBegin{"alice", "sshd", "", ""});
+    ASSERT_EQ(step_of(failing_handler.handle(root, state, MessageType::AuthBegin,
+                                             std::span(frame).subspan(wire::kHeaderSize)))
+                  .outcome,
+              wire::Outcome::Prompt);
+    failing.fail_commit = true;
+    wire::AuthAnswer answer;
+    answer.response = code_at(e, clock.now());
+    frame = wire::encode_frame(answer);
+    const auto r = failing_handler.handle(root, state, MessageType::AuthAnswer,
+                                          std::span(frame).subspan(wire::kHeaderSize));
+    const auto step = step_of(r);
+    EXPECT_EQ(step.outcome, wire::Outcome::Failure);
+    EXPECT_EQ(step.status, Status::InternalError);
+    // Nothing was recorded: the same code still works once the disk is back.
+    EXPECT_EQ(verify("alice", answer.response).outcome, wire::Outcome::Success);
+}
+
+TEST_F(RequestHandlerTest, AdminCommandsOnUnknownUsers) {
+    SessionState state;
+    EXPECT_EQ(error_status(send(root, state, wire::AdminShow{"ghost"})), Status::UnknownUser);
+    EXPECT_EQ(error_status(send(root, state, wire::AdminUnlock{"ghost"})), Status::UnknownUser);
+    EXPECT_EQ(error_status(send(root, state, wire::AdminRemove{"ghost"})), Status::UnknownUser);
+}
+
+TEST_F(RequestHandlerTest, TheEleventhTokenIsRefused) {
+    for (int i = 0; i < 10; ++i) enroll("alice");
+    wire::AdminEnroll request;
+    request.user = "alice";
+    SessionState state;
+    EXPECT_EQ(error_status(send(root, state, request)), Status::TokenLimit);
+}
+
+}  // namespace
+}  // namespace kotp::otpd::testing
