@@ -17,9 +17,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// True if uid is root, our own effective uid, or the _otpd system user.
-bool trusted_uid(uid_t uid) {
-    if (uid == 0 || uid == geteuid()) return true;
+bool trusted_uid(uid_t uid, TrustedOwner trusted) {
+    if (uid == 0) return true;
+    if (trusted == TrustedOwner::RootOtpdOrSelf && uid == geteuid()) return true;
     struct passwd pw {};
     struct passwd* result = nullptr;
     char buf[1024];
@@ -67,14 +67,14 @@ void OtpdConnection::close() {
 }
 
 ClientError OtpdConnection::connect(const std::string& socket_path, std::chrono::milliseconds timeout,
-                                    bool check_owner) {
+                                    TrustedOwner trusted) {
     close();
     const auto deadline = Clock::now() + timeout;
     struct sockaddr_un addr {};
     if (socket_path.empty() || socket_path.size() >= sizeof addr.sun_path) return ClientError::NoSocket;
     struct stat st {};
     if (::stat(socket_path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) return ClientError::NoSocket;
-    if (check_owner && !trusted_uid(st.st_uid)) return ClientError::UntrustedOwner;
+    if (!trusted_uid(st.st_uid, trusted)) return ClientError::UntrustedOwner;
 
     fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd_ < 0) return ClientError::IoError;
@@ -96,13 +96,11 @@ ClientError OtpdConnection::connect(const std::string& socket_path, std::chrono:
             return ClientError::ConnectFailed;
         }
     }
-    if (check_owner) {
-        struct ucred cred {};
-        socklen_t len = sizeof cred;
-        if (::getsockopt(fd_, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || !trusted_uid(cred.uid)) {
-            close();
-            return ClientError::UntrustedOwner;
-        }
+    struct ucred cred {};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(fd_, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || !trusted_uid(cred.uid, trusted)) {
+        close();
+        return ClientError::UntrustedOwner;
     }
     return ClientError::None;
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kotp/codec.hpp"
+#include "kotp/wipe.hpp"
 #include "kotp/wire.hpp"
 
 namespace kotp {
@@ -25,6 +26,13 @@ enum class ClientError : std::uint8_t {
 
 const char* to_string(ClientError e) noexcept;
 
+// Whom the socket file and the peer (SO_PEERCRED) must belong to before anything is sent.
+enum class TrustedOwner : std::uint8_t {
+    RootOrOtpd,        // pam_kotp.so: root or the _otpd system user only (DESIGN section 1)
+    RootOtpdOrSelf,    // the CLIs: also our own effective uid, so an otpd run in a folder by
+                       // the same user (tests, demos) can be administered
+};
+
 struct Frame {
     wire::MessageType type{};
     std::vector<std::uint8_t> payload;
@@ -37,10 +45,10 @@ public:
     OtpdConnection(const OtpdConnection&) = delete;
     OtpdConnection& operator=(const OtpdConnection&) = delete;
 
-    // Connects to `socket_path`. With `check_owner`, the socket file and the peer (SO_PEERCRED)
-    // must belong to root, the `_otpd` user, or our own effective uid, before anything is sent.
+    // Connects to `socket_path` after checking that the socket file, and then the peer
+    // (SO_PEERCRED), belong to a trusted owner.
     ClientError connect(const std::string& socket_path, std::chrono::milliseconds timeout,
-                        bool check_owner);
+                        TrustedOwner trusted);
 
     // Sends one whole frame; the timeout covers the whole write.
     ClientError send(const std::vector<std::uint8_t>& frame, std::chrono::milliseconds timeout);
@@ -50,12 +58,15 @@ public:
     ClientError receive(Frame& out, std::chrono::milliseconds timeout,
                         std::uint32_t max_payload = wire::kMaxReplyPayload);
 
-    // Encodes and sends `request`, then reads one reply frame.
+    // Encodes and sends `request`, then reads one reply frame. The encoded request is wiped
+    // after sending: it may hold a code or a secret.
     template <typename Request>
     ClientError call(const Request& request, Frame& reply, std::chrono::milliseconds timeout) {
-        const auto frame = wire::encode_frame(request);
+        auto frame = wire::encode_frame(request);
         if (frame.empty()) return ClientError::BadFrame;
-        if (auto e = send(frame, timeout); e != ClientError::None) return e;
+        const auto e = send(frame, timeout);
+        wipe(frame);
+        if (e != ClientError::None) return e;
         return receive(reply, timeout);
     }
 

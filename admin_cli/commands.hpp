@@ -1,0 +1,49 @@
+// One function per kotp-admin command: build the request, exchange it with otpd, print the
+// reply. Each returns the process exit status.
+#pragma once
+
+#include <chrono>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "kotp/wire.hpp"
+
+namespace kotp::admin {
+
+// Exit statuses, listed in the --help footer.
+enum ExitStatus : int {
+    kExitOk = 0,
+    kExitRefused = 1,      // otpd refused (any status not below), a protocol error, a failed write
+    kExitUsage = 2,        // bad option or value
+    kExitUnreachable = 3,  // socket missing or untrusted, connection refused, timeout, hang-up
+    kExitPermission = 4,   // KS1008 PermissionDenied
+    kExitUnknownUser = 5,  // KS1009 UnknownUser
+};
+
+struct Context {
+    std::string socket_path;
+    bool json = false;
+    std::chrono::milliseconds timeout{10'000};  // for each of connect, send and receive
+    std::ostream* out = &std::cout;
+    std::ostream* err = &std::cerr;
+};
+
+struct EnrollOptions {
+    std::string user;
+    wire::TokenType type = wire::TokenType::Totp;
+    wire::Algorithm algorithm = wire::Algorithm::Sha1;
+    int digits = 6;
+    int period = 30;
+    std::string label;  // "" lets otpd choose
+    std::optional<std::string> qr_png;
+};
+
+int run_enroll(const Context& ctx, const EnrollOptions& options);
+int run_list(const Context& ctx);
+int run_show(const Context& ctx, const std::string& user);
+int run_unlock(const Context& ctx, const std::string& user);
+int run_suspend(const Context& ctx, const std::string& user, const std::string& reason);
+int run_remove(const Context& ctx, const std::string& user);
+
+}  // namespace kotp::admin

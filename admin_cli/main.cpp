@@ -1,0 +1,195 @@
+// kotp-admin: the command line only. Each command's work is in commands.cpp.
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <string>
+
+#include "commands.hpp"
+#include "kotp/client.hpp"
+#include "kotp/wire.hpp"
+#include "output.hpp"
+
+namespace {
+
+using namespace kotp::admin;
+
+constexpr const char* kFooter = R"(Environment:
+  KOTP_SOCKET  otpd's socket when --socket is not given (default /run/otpd/otpd.sock)
+
+Exit status:
+  0  success
+  1  otpd refused the request (a status not listed below), a protocol error,
+     or the QR PNG could not be written (the token is enrolled all the same)
+  2  usage error: unknown command, bad option or value
+  3  otpd unreachable: socket missing or not owned by root or _otpd,
+     connection refused, timeout, connection closed
+  4  permission denied (KS1008): run as root or as a member of the kotp-admin group
+  5  unknown user (KS1009))";
+
+bool has_control_character(const std::string& text) {
+    return std::any_of(text.begin(), text.end(), [](char c) {
+        const auto byte = static_cast<unsigned char>(c);
+        return byte < 0x20 || byte == 0x7F;
+    });
+}
+
+// A text field of a request: at most max_length bytes, no control characters.
+CLI::Validator text_field(std::size_t max_length, bool may_be_empty, const std::string& name) {
+    return CLI::Validator(
+        [max_length, may_be_empty](std::string& value) -> std::string {
+            if (value.empty() && !may_be_empty) return "must not be empty";
+            if (value.size() > max_length)
+                return "is longer than " + std::to_string(max_length) + " bytes";
+            if (has_control_character(value)) return "contains a control character";
+            return "";
+        },
+        "", name);
+}
+
+// --qr-png: checked before otpd enrols anything, so that a typo costs no token.
+CLI::Validator new_private_file() {
+    return CLI::Validator(
+        [](std::string& path) -> std::string {
+            namespace fs = std::filesystem;
+            std::error_code ec;
+            const fs::file_status status = fs::symlink_status(path, ec);
+            if (fs::is_symlink(status)) return path + " is a symbolic link; refusing to follow it";
+            if (fs::is_directory(status)) return path + " is a directory";
+            fs::path parent = fs::path(path).parent_path();
+            if (parent.empty()) parent = ".";
+            if (!fs::is_directory(parent, ec))
+                return "directory " + parent.string() + " does not exist";
+            return "";
+        },
+        "", "new private file");
+}
+
+CLI::Validator timeout_range() {
+    return CLI::Validator(
+        [](std::string& value) -> std::string {
+            double seconds = 0;
+            if (!CLI::detail::lexical_cast(value, seconds) ||
+                !(seconds >= 0.1 && seconds <= 3600.0))
+                return "must be a number of seconds from 0.1 to 3600, not " + value;
+            return "";
+        },
+        "", "0.1 to 3600");
+}
+
+// Maps an option's name back to its enum through the names output.hpp prints.
+template <typename Enum>
+Enum from_name(const std::string& name, std::initializer_list<Enum> values) {
+    for (const Enum value : values)
+        if (name == to_string(value)) return value;
+    return *values.begin();  // unreachable: CLI::IsMember accepted only these names
+}
+
+int report_parse_error(const CLI::App& app, const CLI::ParseError& error) {
+    if (error.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success))
+        return app.exit(error);  // --help, --version
+    std::string message = error.what();
+    // CLI11 says "A subcommand is required" for a misspelt command too: name the word instead.
+    if (app.get_subcommands().empty() && !app.remaining().empty())
+        message = "unknown command: " + app.remaining().front();
+    std::replace(message.begin(), message.end(), '\n', ' ');
+    std::cerr << "kotp-admin: " << message << "\nRun with --help for more information.\n";
+    return kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Manage kotp one-time-password users through otpd.", "kotp-admin"};
+    app.footer(kFooter);  // before the subcommands, which inherit it
+    app.fallthrough();    // global options are accepted after the command too
+    app.require_subcommand(1);
+    app.set_version_flag("--version", KOTP_VERSION);
+
+    Context ctx;
+    ctx.socket_path = kotp::default_socket_path();
+    double timeout_seconds = 10.0;
+    app.add_option("--socket", ctx.socket_path, "otpd's Unix socket")
+        ->type_name("PATH")
+        ->capture_default_str();
+    app.add_flag("--json", ctx.json, "Print one JSON document on stdout");
+    app.add_option("--timeout", timeout_seconds, "Seconds to wait for otpd at each step")
+        ->check(timeout_range())
+        ->type_name("SECONDS")
+        ->capture_default_str();
+
+    const CLI::Validator user_name = text_field(kotp::wire::kMaxUserName, false, "USER");
+    std::function<int()> run;
+
+    EnrollOptions enroll_options;
+    std::string type_name = "totp";
+    std::string algorithm_name = "sha1";
+    auto* enroll =
+        app.add_subcommand("enroll", "Enrol a token face to face: QR code, key string, URI");
+    enroll->add_option("USER", enroll_options.user, "Login name")->required()->check(user_name);
+    enroll->add_option("--type", type_name, "Token type")
+        ->transform(CLI::IsMember({"totp", "hotp"}, CLI::ignore_case))
+        ->capture_default_str();
+    enroll->add_option("--algorithm", algorithm_name, "HMAC algorithm")
+        ->transform(CLI::IsMember({"sha1", "sha256", "sha512"}, CLI::ignore_case))
+        ->capture_default_str();
+    enroll->add_option("--digits", enroll_options.digits, "Code length")
+        ->check(CLI::IsMember({6, 8}))
+        ->capture_default_str();
+    auto* period = enroll->add_option("--period", enroll_options.period, "TOTP time step, seconds")
+                       ->check(CLI::IsMember({30, 60}))
+                       ->capture_default_str();
+    enroll->add_option("--label", enroll_options.label, "Token label, e.g. phone (default: otpd's)")
+        ->check(text_field(kotp::wire::kMaxLabel, true, "LABEL"));
+    enroll
+        ->add_option("--qr-png", enroll_options.qr_png,
+                     "Also write the QR code to FILE (mode 0600)")
+        ->check(new_private_file())
+        ->type_name("FILE");
+    enroll->callback([&] {
+        enroll_options.type =
+            from_name(type_name, {kotp::wire::TokenType::Totp, kotp::wire::TokenType::Hotp});
+        enroll_options.algorithm =
+            from_name(algorithm_name, {kotp::wire::Algorithm::Sha1, kotp::wire::Algorithm::Sha256,
+                                       kotp::wire::Algorithm::Sha512});
+        if (enroll_options.type == kotp::wire::TokenType::Hotp && period->count() > 0)
+            throw CLI::ValidationError("--period",
+                                       "applies to TOTP tokens only, not to --type hotp");
+        run = [&] { return run_enroll(ctx, enroll_options); };
+    });
+
+    auto* list = app.add_subcommand("list", "List users: state, failures, tokens, last login");
+    list->callback([&] { run = [&] { return run_list(ctx); }; });
+
+    // The commands that name one user; only one command runs, so they share `user`.
+    std::string user;
+    auto add_user_command = [&](const char* name, const char* description, auto action) {
+        auto* command = app.add_subcommand(name, description);
+        command->add_option("USER", user, "Login name")->required()->check(user_name);
+        command->callback([&run, &ctx, &user, action] {
+            run = [&ctx, &user, action] { return action(ctx, user); };
+        });
+        return command;
+    };
+    add_user_command("show", "Show one user and their tokens", run_show);
+    add_user_command("unlock", "Lift a suspension and reset the failure count", run_unlock);
+    std::string suspend_reason;
+    add_user_command("suspend", "Refuse every login of a user until unlocked",
+                     [&suspend_reason](const Context& c, const std::string& u) {
+                         return run_suspend(c, u, suspend_reason);
+                     })
+        ->add_option("--reason", suspend_reason, "Why, shown by 'show'")
+        ->check(text_field(kotp::wire::kMaxReason, true, "TEXT"));
+    add_user_command("remove", "Delete a user and all their tokens", run_remove);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& error) {
+        return report_parse_error(app, error);
+    }
+    ctx.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::duration<double>(timeout_seconds));
+    return run();
+}

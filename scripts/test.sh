@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs what the tests need, builds everything, and runs every test with CTest:
+# unit tests, the module's own checks, and the integration tests against a real otpd.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+build=${KOTP_BUILD_DIR:-build}
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON >/dev/null
+cmake --build "$build" -j"$(nproc)"
+ctest --test-dir "$build" --output-on-failure -j"$(nproc)"

@@ -1,0 +1,70 @@
+// Runs the real programs for the integration tests: otpd in a temp folder, kotp-admin, the
+// pam_login driver (real libpam, real pam_kotp.so), pamtester and oathtool.
+#pragma once
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace kotp::integration {
+
+struct RunResult {
+    int exit_code = -1;  // -1: killed or did not finish in time
+    std::string out;
+    std::string err;
+    std::chrono::milliseconds elapsed{0};
+};
+
+struct RunOptions {
+    std::string stdin_text;
+    std::vector<std::string> env;  // extra NAME=VALUE
+    uid_t uid = static_cast<uid_t>(-1);  // run as this uid/gid (needs root)
+    gid_t gid = static_cast<gid_t>(-1);
+    std::chrono::seconds timeout{30};
+};
+
+RunResult run(const std::vector<std::string>& argv, const RunOptions& options = {});
+
+// Starts argv in the background with stdout+stderr appended to log_path; returns the pid.
+pid_t spawn(const std::vector<std::string>& argv, const std::string& log_path);
+
+// Waits for pid to exit (at most timeout); returns its exit code, or -1.
+int wait_exit(pid_t pid, std::chrono::seconds timeout);
+
+std::string read_file(const std::string& path);
+void write_file(const std::string& path, const std::string& text);
+
+// The value of "key": "value" or "key": number in a flat JSON document (enough for tests).
+std::string json_field(const std::string& json, const std::string& key);
+
+// A live otpd in its own folder, with a PAM service file for pam_kotp.so pointing at it.
+class OtpdFixture : public ::testing::Test {
+protected:
+    void SetUp() override;
+    void TearDown() override;
+
+    void start_otpd();
+    void stop_otpd(int signal_number);
+
+    std::string admin_json(const std::vector<std::string>& args);  // asserts success
+    RunResult admin(const std::vector<std::string>& args, const RunOptions& options = {});
+    std::string enroll(const std::string& user, const std::vector<std::string>& extra = {});  // secret
+    std::string totp(const std::string& secret, const std::vector<std::string>& extra = {});
+    RunResult login(const std::string& user, const std::vector<std::string>& answers,
+                    const RunOptions& options = {});
+
+    std::string dir;
+    std::string socket_path;
+    std::string state_dir;
+    std::string config_path;
+    std::string pam_dir;
+    std::string log_path;
+    std::string extra_config;  // appended to otpd.conf before start
+    pid_t otpd_pid = -1;
+};
+
+}  // namespace kotp::integration

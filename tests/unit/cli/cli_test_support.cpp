@@ -1,0 +1,162 @@
+#include "cli_test_support.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+extern char** environ;
+
+namespace kotp::test {
+namespace {
+
+bool read_exactly(int fd, std::uint8_t* out, std::size_t size) {
+    std::size_t got = 0;
+    while (got < size) {
+        const ssize_t n = ::recv(fd, out + got, size - got, 0);
+        if (n <= 0) return false;
+        got += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+bool read_request(int fd, Frame& out) {
+    std::uint8_t header_bytes[wire::kHeaderSize];
+    if (!read_exactly(fd, header_bytes, sizeof header_bytes)) return false;
+    wire::FrameHeader header;
+    if (wire::parse_header(std::span<const std::uint8_t, wire::kHeaderSize>(header_bytes),
+                           wire::kMaxRequestPayload, header) != wire::DecodeError::None)
+        return false;
+    out.type = header.type;
+    out.payload.assign(header.payload_length, 0);
+    return read_exactly(fd, out.payload.data(), out.payload.size());
+}
+
+std::string read_all(int fd) {
+    std::string text;
+    char buf[4096];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n <= 0) break;
+        text.append(buf, static_cast<std::size_t>(n));
+    }
+    return text;
+}
+
+}  // namespace
+
+TempDir::TempDir() {
+    char pattern[] = "/tmp/kotp-cli-test.XXXXXX";
+    if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+}
+
+TempDir::~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+}
+
+FakeOtpd::FakeOtpd(const TempDir& dir, std::vector<ScriptedReply> script)
+    : path_(dir.file("otpd.sock")) {
+    listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un addr {};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path_.c_str(), sizeof addr.sun_path - 1);
+    if (listen_fd_ < 0 ||
+        ::bind(listen_fd_, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(listen_fd_, 8) != 0)
+        throw std::runtime_error("cannot listen on " + path_);
+    thread_ = std::thread([this, s = std::move(script)]() mutable { serve(std::move(s)); });
+}
+
+FakeOtpd::~FakeOtpd() {
+    if (thread_.joinable()) thread_.join();
+    if (listen_fd_ >= 0) ::close(listen_fd_);
+}
+
+const std::vector<Frame>& FakeOtpd::requests() {
+    if (thread_.joinable()) thread_.join();
+    return requests_;
+}
+
+void FakeOtpd::serve(std::vector<ScriptedReply> script) {
+    for (const ScriptedReply& step : script) {
+        // Never wait for ever: a client that gives up early must not hang the test.
+        struct pollfd p {
+            listen_fd_, POLLIN, 0
+        };
+        if (::poll(&p, 1, 5000) != 1) return;
+        const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (fd < 0) return;
+        Frame request;
+        if (read_request(fd, request)) requests_.push_back(std::move(request));
+        if (step.reply_after.count() > 0) std::this_thread::sleep_for(step.reply_after);
+        if (step.reply_after.count() >= 0 && !step.reply.empty())
+            (void)::send(fd, step.reply.data(), step.reply.size(), MSG_NOSIGNAL);
+        ::close(fd);
+    }
+}
+
+RunResult run_program(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+    int out_pipe[2];
+    int err_pipe[2];
+    if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0)
+        throw std::runtime_error("pipe failed");
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
+
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    std::vector<char*> envp;
+    for (char** e = environ; *e != nullptr; ++e) envp.push_back(*e);
+    for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+
+    pid_t pid = -1;
+    const int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(out_pipe[1]);
+    ::close(err_pipe[1]);
+    RunResult result;
+    if (rc != 0) {
+        ::close(out_pipe[0]);
+        ::close(err_pipe[0]);
+        throw std::runtime_error("cannot run " + argv[0]);
+    }
+    // Outputs are small: read stderr after stdout without risk of a full pipe blocking the child.
+    result.out = read_all(out_pipe[0]);
+    result.err = read_all(err_pipe[0]);
+    ::close(out_pipe[0]);
+    ::close(err_pipe[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    result.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return result;
+}
+
+std::string find_zbarimg() {
+    const char* path = std::getenv("PATH");
+    std::string dirs = path != nullptr ? path : "/usr/bin:/bin";
+    std::size_t start = 0;
+    while (start <= dirs.size()) {
+        const std::size_t end = std::min(dirs.find(':', start), dirs.size());
+        const std::string candidate = dirs.substr(start, end - start) + "/zbarimg";
+        if (end > start && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+        start = end + 1;
+    }
+    return "";
+}
+
+}  // namespace kotp::test

@@ -1,0 +1,87 @@
+// Helpers for the kotp-admin tests: a temporary directory, a scripted fake otpd on a Unix
+// socket, and running programs (kotp-admin itself, zbarimg) with their output captured.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kotp/client.hpp"
+#include "kotp/codec.hpp"
+
+namespace kotp::test {
+
+// mkdtemp under /tmp (short enough for sun_path); removed with its contents.
+class TempDir {
+  public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::string& path() const { return path_; }
+    std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+  private:
+    std::string path_;
+};
+
+// What the fake otpd does with one connection: it reads one request frame, then sends `reply`
+// (if `reply_after` is not negative: a negative delay means hang up without answering; a
+// delay longer than the client's timeout makes it time out).
+struct ScriptedReply {
+    std::vector<std::uint8_t> reply;
+    std::chrono::milliseconds reply_after{0};
+};
+
+class FakeOtpd {
+  public:
+    // Serves one connection per scripted reply, in order, on a socket in `dir`.
+    FakeOtpd(const TempDir& dir, std::vector<ScriptedReply> script);
+    ~FakeOtpd();
+    FakeOtpd(const FakeOtpd&) = delete;
+    FakeOtpd& operator=(const FakeOtpd&) = delete;
+
+    const std::string& socket_path() const { return path_; }
+    // The requests received so far; call after the client is done (joins the server thread).
+    const std::vector<Frame>& requests();
+
+  private:
+    void serve(std::vector<ScriptedReply> script);
+
+    std::string path_;
+    int listen_fd_ = -1;
+    std::thread thread_;
+    std::vector<Frame> requests_;
+};
+
+template <typename Message>
+ScriptedReply reply_with(const Message& message) {
+    return {wire::encode_frame(message), std::chrono::milliseconds(0)};
+}
+
+template <typename Message>
+Message decode_request(const Frame& frame) {
+    Message message;
+    if (frame.type != Message::kType ||
+        wire::decode_payload(frame.payload, message) != wire::DecodeError::None)
+        throw std::runtime_error("request does not decode as the expected message");
+    return message;
+}
+
+struct RunResult {
+    int exit_status = -1;  // -1 if the program did not exit normally
+    std::string out;
+    std::string err;
+};
+
+// Runs `argv` with stdout and stderr captured; `env` entries ("NAME=value") are added.
+RunResult run_program(const std::vector<std::string>& argv,
+                      const std::vector<std::string>& env = {});
+
+// Path of zbarimg, or "" when zbar-tools is not installed.
+std::string find_zbarimg();
+
+}  // namespace kotp::test
