@@ -8,8 +8,15 @@ cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
 build=${KOTP_BUILD_DIR:-build}
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j"$(nproc)" --target otpd kotp-admin pam_kotp pam_login >/dev/null
+echo "== building (log: $build/demo-build.log)"
+mkdir -p "$build"
+if ! { cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
+       cmake --build "$build" -j"$(nproc)" --target otpd kotp-admin pam_kotp pam_login; } \
+     > "$build/demo-build.log" 2>&1; then
+  tail -n 40 "$build/demo-build.log" >&2
+  echo "demo: the build failed" >&2
+  exit 1
+fi
 
 top=$(pwd)
 sandbox=$(mktemp -d /tmp/kotp-demo-XXXXXX)
