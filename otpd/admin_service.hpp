@@ -33,8 +33,18 @@ public:
     ReplyFrame unlock(const Peer& peer, const wire::AdminUnlock& request);
     ReplyFrame suspend(const Peer& peer, const wire::AdminSuspend& request);
     ReplyFrame remove(const Peer& peer, const wire::AdminRemove& request);
+    ReplyFrame issue(const Peer& peer, const wire::AdminIssue& request);
+    ReplyFrame reset(const Peer& peer, const wire::AdminReset& request);
+    ReplyFrame recovery(const Peer& peer, const wire::AdminRecovery& request);
+    ReplyFrame resync(const Peer& peer, const wire::AdminResync& request);
+    // kotp status: the caller's own record, found by the peer's uid.
+    ReplyFrame user_status(const Peer& peer);
 
 private:
+    ReplyFrame user_info(const UserRecord& user);
+    UserRecord create_user(const std::string& name);
+    // A new activation code for the user (replacing any earlier one), inside the transaction.
+    ReplyFrame issue_activation(const UserRecord& user, std::uint32_t valid_seconds);
     void audit(const Peer& peer, const std::string& user, const std::string& action, std::int64_t token_id,
                std::string detail);
 

@@ -1,5 +1,9 @@
 #include "code_match.hpp"
 
+#include <algorithm>
+#include <functional>
+#include <vector>
+
 #include "kotp/ct_compare.hpp"
 #include "kotp/otp.hpp"
 
@@ -13,22 +17,27 @@ bool code_at(const TokenRecord& token, std::span<const std::uint8_t> secret, std
 
 Match match_totp(const TokenRecord& token, std::span<const std::uint8_t> secret, std::int64_t now,
                  std::string_view code, const MatchRules& rules) {
-    const auto current = static_cast<std::int64_t>(otp::totp_step(now, token.period)) + token.drift;
+    const auto real = static_cast<std::int64_t>(otp::totp_step(now, token.period));
     const auto window = static_cast<std::int64_t>(rules.window);
+    // The window around the real step is always searched (the code being typed when the step
+    // changes still works); a token's learned drift adds the window around real + drift.
+    std::vector<std::int64_t> steps;
+    for (const std::int64_t centre : {real, real + token.drift})
+        for (std::int64_t d = -window; d <= window; ++d) steps.push_back(centre + d);
+    std::sort(steps.begin(), steps.end(), std::greater<>());  // newest first: a fresh step wins
+    steps.erase(std::unique(steps.begin(), steps.end()), steps.end());
     Match replay;
-    // Newest first, so a fresh step wins over an older one that happens to show the same code.
-    for (std::int64_t d = window; d >= -window; --d) {
-        const std::int64_t step = current + d;
+    for (const std::int64_t step : steps) {
         if (step < 0 || !code_at(token, secret, static_cast<std::uint64_t>(step), code)) continue;
-        if (step > token.last_step) return {MatchKind::Accepted, step, d};
-        if (replay.kind == MatchKind::NoMatch) replay = {MatchKind::Replay, step, d};
+        if (step > token.last_step) return {MatchKind::Accepted, step, step - real};
+        if (replay.kind == MatchKind::NoMatch) replay = {MatchKind::Replay, step, step - real};
     }
     if (replay.kind != MatchKind::NoMatch) return replay;
-    for (std::int64_t distance = window + 1; distance <= kSkewSteps; ++distance) {
-        for (const std::int64_t d : {-distance, distance}) {
-            const std::int64_t step = current + d;
-            if (step >= 0 && code_at(token, secret, static_cast<std::uint64_t>(step), code))
-                return {MatchKind::Skewed, step, d};
+    for (std::int64_t distance = 1; distance <= kSkewSteps; ++distance) {
+        for (const std::int64_t step : {real - distance, real + distance}) {
+            if (step < 0 || std::find(steps.begin(), steps.end(), step) != steps.end()) continue;
+            if (code_at(token, secret, static_cast<std::uint64_t>(step), code))
+                return {MatchKind::Skewed, step, step - real};
         }
     }
     return {};
@@ -66,6 +75,30 @@ std::string normalize_code(std::string_view typed) {
         code.push_back(ch);
     }
     return code.size() >= 6 ? code : std::string();
+}
+
+}  // namespace kotp::otpd
+
+namespace kotp::otpd {
+
+std::optional<std::int64_t> find_consecutive(const TokenRecord& token, std::span<const std::uint8_t> secret,
+                                             std::int64_t now, std::string_view code1, std::string_view code2) {
+    if (code1.size() != token.digits || code2.size() != token.digits) return std::nullopt;
+    std::int64_t first = 0;
+    std::int64_t last = 0;
+    if (token.type == wire::TokenType::Hotp) {
+        first = static_cast<std::int64_t>(token.counter);
+        last = first + static_cast<std::int64_t>(kResyncHotpLookAhead);
+    } else {
+        const auto real = static_cast<std::int64_t>(otp::totp_step(now, token.period));
+        first = std::max<std::int64_t>(0, real - kResyncSteps);
+        last = real + kResyncSteps;
+    }
+    for (std::int64_t p = first; p <= last; ++p)
+        if (code_at(token, secret, static_cast<std::uint64_t>(p), code1) &&
+            code_at(token, secret, static_cast<std::uint64_t>(p + 1), code2))
+            return p + 1;
+    return std::nullopt;
 }
 
 }  // namespace kotp::otpd

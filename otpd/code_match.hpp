@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -21,7 +22,7 @@ enum class MatchKind {
 struct Match {
     MatchKind kind = MatchKind::NoMatch;
     std::int64_t position = 0;  // TOTP: the time step; HOTP: the counter value that matched
-    std::int64_t offset = 0;    // TOTP: position - current step (for the log and drift)
+    std::int64_t offset = 0;    // TOTP: position - the real current step (the learned drift)
 };
 
 // How far from now (in steps) a code is still recognised as "your clock is wrong".
@@ -36,6 +37,16 @@ struct MatchRules {
 
 Match match_code(const TokenRecord& token, std::span<const std::uint8_t> secret, std::int64_t now,
                  std::string_view code, const MatchRules& rules);
+
+// Resync: how far from now (TOTP steps) and ahead of the counter (HOTP) two consecutive codes
+// are searched for.
+inline constexpr std::int64_t kResyncSteps = 60;
+inline constexpr std::uint64_t kResyncHotpLookAhead = 100;
+
+// The position (TOTP step or HOTP counter) of code2 when code1 and code2 are consecutive codes of
+// the token within the resync range; nullopt otherwise.
+std::optional<std::int64_t> find_consecutive(const TokenRecord& token, std::span<const std::uint8_t> secret,
+                                             std::int64_t now, std::string_view code1, std::string_view code2);
 
 // Removes the spaces people copy from apps ("123 456"); returns "" unless the rest is 6 to 8
 // ASCII digits.

@@ -64,7 +64,7 @@ int run(const kotp::otpd::Config& config) {
 
     SecretBox box(*keys, random);
     Authorizer authorizer(config.admin_group);
-    Verifier verifier(*store, box, clock, config);
+    Verifier verifier(*store, box, random, clock, config);
     AdminService admin(*store, box, random, clock, config);
     RequestHandler handler(verifier, admin, authorizer);
 

@@ -13,7 +13,7 @@ HandlerResult refuse(wire::Status status, std::string text = {}) {
 bool is_admin_request(wire::MessageType type) {
     const auto v = static_cast<std::uint16_t>(type);
     return v >= static_cast<std::uint16_t>(wire::MessageType::AdminEnroll) &&
-           v <= static_cast<std::uint16_t>(wire::MessageType::AdminRemove);
+           v <= static_cast<std::uint16_t>(wire::MessageType::AdminResync);
 }
 
 // Decodes the payload as Message and runs fn on it; a decode error refuses the request.
@@ -71,6 +71,12 @@ HandlerResult RequestHandler::dispatch(const Peer& peer, SessionState& state, wi
             return refuse(wire::Status::ProtocolError, "answer without a prompt");
         return with_decoded<wire::AuthAnswer>(payload, [&](const auto& m) { return auth_answer(peer, state, m); });
     }
+    if (type == T::UserStatus) {
+        if (state.phase != SessionPhase::Idle) return refuse(wire::Status::ProtocolError, "status inside a login");
+        return with_decoded<wire::UserStatus>(payload, [&](const auto&) {
+            return HandlerResult{admin_.user_status(peer), false};
+        });
+    }
     if (!is_admin_request(type)) {
         log_line(LogLevel::Warning, "KS1011 unknown request type " + std::to_string(static_cast<int>(type)) +
                                         " from " + peer_text(peer));
@@ -107,6 +113,22 @@ HandlerResult RequestHandler::dispatch(const Peer& peer, SessionState& state, wi
             return with_decoded<wire::AdminRemove>(payload, [&](const auto& m) {
                 return HandlerResult{admin_.remove(peer, m), false};
             });
+        case T::AdminIssue:
+            return with_decoded<wire::AdminIssue>(payload, [&](const auto& m) {
+                return HandlerResult{admin_.issue(peer, m), false};
+            });
+        case T::AdminReset:
+            return with_decoded<wire::AdminReset>(payload, [&](const auto& m) {
+                return HandlerResult{admin_.reset(peer, m), false};
+            });
+        case T::AdminRecovery:
+            return with_decoded<wire::AdminRecovery>(payload, [&](const auto& m) {
+                return HandlerResult{admin_.recovery(peer, m), false};
+            });
+        case T::AdminResync:
+            return with_decoded<wire::AdminResync>(payload, [&](const auto& m) {
+                return HandlerResult{admin_.resync(peer, m), false};
+            });
         default: break;
     }
     return refuse(wire::Status::ProtocolError, "unknown request type");
@@ -129,7 +151,9 @@ HandlerResult RequestHandler::auth_begin(const Peer& peer, SessionState& state, 
         step.text = "KS1014: Invalid user name.";
         return {wire::encode_frame(step), true};
     }
-    auto decision = verifier_.begin(state.login);
+    state.progress = LoginProgress{};
+    state.progress.intent = request.intent;
+    auto decision = verifier_.begin(state.login, state.progress);
     if (decision.reply.outcome == wire::Outcome::Prompt) {
         state.phase = SessionPhase::AwaitAnswer;
         return {wire::encode_frame(decision.reply), false};
@@ -140,15 +164,19 @@ HandlerResult RequestHandler::auth_begin(const Peer& peer, SessionState& state, 
 }
 
 HandlerResult RequestHandler::auth_answer(const Peer& peer, SessionState& state, const wire::AuthAnswer& request) {
-    auto decision = verifier_.verify_code(state.login, request.response);
-    state.phase = SessionPhase::Finished;
+    auto decision = verifier_.answer(state.login, request.response, state.progress);
     log_outcome(peer, state.login, decision);
+    if (decision.reply.outcome == wire::Outcome::Prompt) return {wire::encode_frame(decision.reply), false};
+    state.phase = SessionPhase::Finished;
     return {wire::encode_frame(decision.reply), true};
 }
 
 void RequestHandler::log_outcome(const Peer& peer, const LoginContext& login, const LoginDecision& decision) {
-    const bool ok = decision.reply.outcome == wire::Outcome::Success;
-    std::string line = std::string(describe(decision.reply.status).id) + (ok ? " login accepted" : " login refused");
+    const bool ok = decision.reply.outcome != wire::Outcome::Failure;
+    const char* what = decision.reply.outcome == wire::Outcome::Success ? " login accepted"
+                       : ok                                              ? " login step accepted"
+                                                                         : " login refused";
+    std::string line = std::string(describe(decision.reply.status).id) + what;
     line += " user=" + quoted(login.user) + " service=" + quoted(login.service) + " rhost=" + quoted(login.rhost) +
             " tty=" + quoted(login.tty) + " caller=" + peer_text(peer);
     if (decision.token_id != 0) line += " token=" + std::to_string(decision.token_id);

@@ -3,6 +3,7 @@
 //   AuthBegin           root/otpd's user, or the user being verified; first request only
 //   AuthAnswer          only after a Prompt on the same connection
 //   Admin*              root/otpd's user or members of admin_group; not inside a login
+//   UserStatus          anyone, about themselves only (the user is found from the peer's uid)
 // Anything else, or anything out of order, gets an Error and the connection is closed.
 // No exception leaves handle(): a store failure becomes KS1010 and nothing is acknowledged.
 #pragma once
@@ -26,6 +27,7 @@ enum class SessionPhase {
 struct SessionState {
     SessionPhase phase = SessionPhase::Idle;
     LoginContext login;
+    LoginProgress progress;
 };
 
 struct HandlerResult {

@@ -58,6 +58,27 @@ constexpr std::array kMigrations = {
     );
     CREATE INDEX audit_by_user_time ON audit(user, time);
     )sql",
+    // 1 -> 2: activation codes and recovery codes, stored as salted scrypt hashes.
+    R"sql(
+    CREATE TABLE activation_codes (
+        user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        salt BLOB NOT NULL,
+        hash BLOB NOT NULL,
+        expires INTEGER NOT NULL,
+        created INTEGER NOT NULL
+    );
+    CREATE TABLE recovery_sets (
+        user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        salt BLOB NOT NULL
+    );
+    CREATE TABLE recovery_codes (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        hash BLOB NOT NULL,
+        used_at INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX recovery_codes_by_user ON recovery_codes(user_id);
+    )sql",
 };
 
 }  // namespace
@@ -324,6 +345,78 @@ void SqliteStore::update_token(const TokenRecord& t) {
     s.bind(1, t.id).bind(2, static_cast<std::int64_t>(t.state)).bind(3, t.last_step);
     s.bind(4, static_cast<std::int64_t>(t.counter)).bind(5, t.drift).bind(6, t.last_used);
     s.run();
+}
+
+void SqliteStore::revoke_tokens(std::int64_t user_id) {
+    auto& s = prepare("UPDATE tokens SET state = 3, sealed_secret = X'' WHERE user_id = ?1");
+    s.bind(1, user_id);
+    s.run();
+}
+
+void SqliteStore::set_activation(std::int64_t user_id, const ActivationRecord& r) {
+    auto& s = prepare(
+        "INSERT OR REPLACE INTO activation_codes (user_id, salt, hash, expires, created) "
+        "VALUES (?1, ?2, ?3, ?4, ?5)");
+    s.bind(1, user_id).bind(2, r.salt).bind(3, r.hash).bind(4, r.expires).bind(5, r.created);
+    s.run();
+}
+
+std::optional<ActivationRecord> SqliteStore::find_activation(std::int64_t user_id) {
+    auto& s = prepare("SELECT salt, hash, expires, created FROM activation_codes WHERE user_id = ?1");
+    ResetOnExit<Statement> guard{s};
+    s.bind(1, user_id);
+    if (!s.step()) return std::nullopt;
+    return ActivationRecord{s.blob(0), s.blob(1), s.integer(2), s.integer(3)};
+}
+
+void SqliteStore::delete_activation(std::int64_t user_id) {
+    auto& s = prepare("DELETE FROM activation_codes WHERE user_id = ?1");
+    s.bind(1, user_id);
+    s.run();
+}
+
+void SqliteStore::replace_recovery_codes(std::int64_t user_id, const std::vector<std::uint8_t>& salt,
+                                         const std::vector<std::vector<std::uint8_t>>& hashes) {
+    delete_recovery_codes(user_id);
+    auto& set = prepare("INSERT INTO recovery_sets (user_id, salt) VALUES (?1, ?2)");
+    set.bind(1, user_id).bind(2, salt);
+    set.run();
+    auto& code = prepare("INSERT INTO recovery_codes (user_id, hash) VALUES (?1, ?2)");
+    for (const auto& h : hashes) {
+        code.bind(1, user_id).bind(2, h);
+        code.run();
+    }
+}
+
+RecoverySet SqliteStore::recovery_codes(std::int64_t user_id) {
+    RecoverySet out;
+    {
+        auto& s = prepare("SELECT salt FROM recovery_sets WHERE user_id = ?1");
+        ResetOnExit<Statement> guard{s};
+        s.bind(1, user_id);
+        if (!s.step()) return out;
+        out.salt = s.blob(0);
+    }
+    auto& s = prepare("SELECT id, hash FROM recovery_codes WHERE user_id = ?1 AND used_at = 0 ORDER BY id");
+    ResetOnExit<Statement> guard{s};
+    s.bind(1, user_id);
+    while (s.step()) out.unused.push_back({s.integer(0), s.blob(1)});
+    return out;
+}
+
+void SqliteStore::use_recovery_code(std::int64_t code_id, std::int64_t when) {
+    auto& s = prepare("UPDATE recovery_codes SET used_at = ?2 WHERE id = ?1");
+    s.bind(1, code_id).bind(2, when);
+    s.run();
+}
+
+void SqliteStore::delete_recovery_codes(std::int64_t user_id) {
+    auto& codes = prepare("DELETE FROM recovery_codes WHERE user_id = ?1");
+    codes.bind(1, user_id);
+    codes.run();
+    auto& set = prepare("DELETE FROM recovery_sets WHERE user_id = ?1");
+    set.bind(1, user_id);
+    set.run();
 }
 
 void SqliteStore::append_audit(const AuditEntry& e) {

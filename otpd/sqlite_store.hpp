@@ -39,6 +39,16 @@ public:
     std::int64_t insert_token(const TokenRecord& token) override;
     void update_token(const TokenRecord& token) override;
 
+    void revoke_tokens(std::int64_t user_id) override;
+    void set_activation(std::int64_t user_id, const ActivationRecord& record) override;
+    std::optional<ActivationRecord> find_activation(std::int64_t user_id) override;
+    void delete_activation(std::int64_t user_id) override;
+    void replace_recovery_codes(std::int64_t user_id, const std::vector<std::uint8_t>& salt,
+                                const std::vector<std::vector<std::uint8_t>>& hashes) override;
+    RecoverySet recovery_codes(std::int64_t user_id) override;
+    void use_recovery_code(std::int64_t code_id, std::int64_t when) override;
+    void delete_recovery_codes(std::int64_t user_id) override;
+
     void append_audit(const AuditEntry& entry) override;
 
 private:

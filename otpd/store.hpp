@@ -51,6 +51,23 @@ struct TokenRecord {
     std::int64_t last_used = 0;
 };
 
+struct ActivationRecord {
+    std::vector<std::uint8_t> salt;
+    std::vector<std::uint8_t> hash;  // hash_code(code, salt)
+    std::int64_t expires = 0;
+    std::int64_t created = 0;
+};
+
+struct RecoveryCodeRecord {
+    std::int64_t id = 0;
+    std::vector<std::uint8_t> hash;
+};
+
+struct RecoverySet {
+    std::vector<std::uint8_t> salt;  // one per set: one slow hash per attempt checks every code
+    std::vector<RecoveryCodeRecord> unused;
+};
+
 struct AuditEntry {
     std::int64_t time = 0;
     std::string user;
@@ -83,6 +100,21 @@ public:
     virtual std::int64_t insert_token(const TokenRecord& token) = 0;
     // Writes state, last_step, counter, drift, last_used.
     virtual void update_token(const TokenRecord& token) = 0;
+
+    // Revokes every token of the user and wipes their sealed secrets (the rows stay for the log).
+    virtual void revoke_tokens(std::int64_t user_id) = 0;
+
+    // One live activation code per user: set replaces, delete consumes or voids.
+    virtual void set_activation(std::int64_t user_id, const ActivationRecord& record) = 0;
+    virtual std::optional<ActivationRecord> find_activation(std::int64_t user_id) = 0;
+    virtual void delete_activation(std::int64_t user_id) = 0;
+
+    // A new set replaces every earlier code of the user.
+    virtual void replace_recovery_codes(std::int64_t user_id, const std::vector<std::uint8_t>& salt,
+                                        const std::vector<std::vector<std::uint8_t>>& hashes) = 0;
+    virtual RecoverySet recovery_codes(std::int64_t user_id) = 0;
+    virtual void use_recovery_code(std::int64_t code_id, std::int64_t when) = 0;
+    virtual void delete_recovery_codes(std::int64_t user_id) = 0;
 
     virtual void append_audit(const AuditEntry& entry) = 0;
 };

@@ -1,31 +1,43 @@
 #include "verifier.hpp"
 
-#include "code_match.hpp"
+#include <algorithm>
+#include <cstdlib>
+
+#include "code_hash.hpp"
+#include "kotp/ct_compare.hpp"
+#include "kotp/otp.hpp"
 #include "kotp/status.hpp"
 #include "kotp/wipe.hpp"
-#include "log.hpp"
+#include "recovery_codes.hpp"
+#include "token_provisioning.hpp"
 
 namespace kotp::otpd {
 namespace {
 
 std::string suspension_text(const UserRecord& user, const Config& config) {
     const auto t = describe(wire::Status::Suspended);
-    std::string why = user.suspended_by_admin
-                          ? "suspended by an administrator"
-                          : "suspended after " + std::to_string(user.failures) + " failed attempts in a row";
-    std::string text = std::string(t.id) + ": Your one-time password is " + why + ".";
-    text += " Contact " + config.contact + " to have it unlocked.";
-    return text;
+    const std::string why = user.suspended_by_admin
+                                ? "suspended by an administrator"
+                                : "suspended after " + std::to_string(user.failures) + " failed attempts in a row";
+    return std::string(t.id) + ": Your one-time password is " + why + ". Contact " + config.contact +
+           " to have it unlocked.";
 }
 
-std::string failure_text(wire::Status status, unsigned attempts_left) {
+std::string failure_text(wire::Status status, unsigned attempts_left, std::string_view cause = {}) {
     const auto t = describe(status);
-    std::string text = std::string(t.id) + ": " + t.cause + " " + t.remedy;
-    if (status == wire::Status::WrongCode || status == wire::Status::ClockSkew)
+    std::string text = std::string(t.id) + ": " + std::string(cause.empty() ? t.cause : cause) + " " + t.remedy;
+    if (status == wire::Status::WrongCode || status == wire::Status::ClockSkew ||
+        status == wire::Status::ActivationFailed)
         text += " (" + std::to_string(attempts_left) + (attempts_left == 1 ? " attempt" : " attempts") +
                 " left before your one-time password is suspended.)";
     return text;
 }
+
+std::string_view as_text(const std::vector<std::uint8_t>& bytes) {
+    return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+bool is_live(const TokenRecord& t) { return t.state != wire::TokenState::Revoked; }
 
 }  // namespace
 
@@ -51,6 +63,16 @@ LoginDecision Verifier::refuse(wire::Status status, const UserRecord* user, std:
     return d;
 }
 
+LoginDecision Verifier::prompt(std::string prompt_text, std::string text, bool echo) const {
+    LoginDecision d;
+    d.reply.outcome = wire::Outcome::Prompt;
+    d.reply.status = wire::Status::Ok;
+    d.reply.prompt = std::move(prompt_text);
+    d.reply.text = std::move(text);
+    d.reply.echo = echo;
+    return d;
+}
+
 void Verifier::audit(const LoginContext& login, const LoginDecision& decision) {
     AuditEntry e;
     e.time = clock_.now();
@@ -64,151 +86,288 @@ void Verifier::audit(const LoginContext& login, const LoginDecision& decision) {
     store_.append_audit(e);
 }
 
-LoginDecision Verifier::begin(const LoginContext& login) {
+LoginDecision Verifier::count_failure(UserRecord& user, wire::Status status, std::string detail) {
+    ++user.failures;
+    const unsigned threshold = config_.lockout_threshold;
+    detail += ", failure " + std::to_string(user.failures) + " of " + std::to_string(threshold);
+    LoginDecision decision;
+    if (user.failures >= threshold) {
+        user.state = wire::UserState::Suspended;
+        user.suspended_by_admin = false;
+        user.suspended_at = clock_.now();
+        user.reason = std::to_string(user.failures) + " failed attempts in a row";
+        decision = refuse(wire::Status::Suspended, &user, std::string(describe(status).id) + " " + detail + ": suspended");
+    } else {
+        const unsigned left = threshold - user.failures;
+        decision = refuse(status, &user, std::move(detail));
+        decision.reply.text = failure_text(status, left);
+        decision.reply.attempts_left = static_cast<std::uint8_t>(std::min(left, 255u));
+    }
+    store_.update_user(user);
+    return decision;
+}
+
+LoginDecision Verifier::begin(const LoginContext& login, LoginProgress& progress) {
     Transaction txn(store_);
     auto user = store_.find_user(login.user);
     LoginDecision decision;
     if (!user) {
         decision = refuse(wire::Status::NotEnrolled, nullptr, "no such user");
     } else {
-        const bool lifted = expire_lockout(*user);
-        if (lifted) store_.update_user(*user);
-        bool has_token = false;
-        for (const auto& t : store_.tokens_of(user->id))
-            has_token = has_token || t.state != wire::TokenState::Revoked;
+        if (expire_lockout(*user)) store_.update_user(*user);
+        const auto tokens = store_.tokens_of(user->id);
+        const bool any_live = std::any_of(tokens.begin(), tokens.end(), is_live);
+        const bool any_active = std::any_of(tokens.begin(), tokens.end(), [](const TokenRecord& t) {
+            return t.state == wire::TokenState::Active;
+        });
+        const bool activation = store_.find_activation(user->id).has_value();
+        const auto intent = progress.intent;
         if (user->state == wire::UserState::Suspended) {
             decision = refuse(wire::Status::Suspended, &*user, "refused without asking: suspended");
-        } else if (!has_token) {
-            decision = refuse(wire::Status::NotEnrolled, &*user, "no token");
+        } else if (intent == wire::Intent::Login && any_live) {
+            progress.stage = LoginStage::Code;
+            decision = prompt(config_.prompt, {}, false);
+        } else if ((intent == wire::Intent::Login || intent == wire::Intent::Enroll) && activation) {
+            progress.stage = LoginStage::Activation;
+            decision = prompt("Activation code: ",
+                              "You have no one-time-password token yet. Type the activation code your "
+                              "administrator gave you to set one up now.",
+                              true);
+        } else if ((intent == wire::Intent::Replace || intent == wire::Intent::NewRecoveryCodes) && any_active) {
+            progress.stage = LoginStage::CurrentCode;
+            decision = prompt("Current verification code: ", {}, false);
         } else {
-            if (lifted) txn.commit();
-            decision.reply.outcome = wire::Outcome::Prompt;
-            decision.reply.status = wire::Status::Ok;
-            decision.reply.prompt = config_.prompt;
-            return decision;
+            decision = refuse(wire::Status::NotEnrolled, &*user,
+                              intent == wire::Intent::Enroll ? "no activation code" : "no token");
         }
     }
-    audit(login, decision);
+    if (decision.reply.outcome == wire::Outcome::Failure) {
+        progress.stage = LoginStage::None;
+        audit(login, decision);
+    }
     txn.commit();
     return decision;
 }
 
-LoginDecision Verifier::verify_code(const LoginContext& login, std::string_view typed) {
+LoginDecision Verifier::verify_code(const LoginContext& login, std::string_view code) {
+    LoginProgress progress;
+    progress.stage = LoginStage::Code;
+    return answer(login, code, progress);
+}
+
+LoginDecision Verifier::answer(const LoginContext& login, std::string_view response, LoginProgress& progress) {
     Transaction txn(store_);
     auto user = store_.find_user(login.user);
+    LoginDecision decision;
     if (!user) {
-        // Removed between BEGIN and VERIFY.
-        auto decision = refuse(wire::Status::NotEnrolled, nullptr, "no such user");
-        audit(login, decision);
-        txn.commit();
-        return decision;
+        decision = refuse(wire::Status::NotEnrolled, nullptr, "no such user");  // removed meanwhile
+    } else {
+        if (expire_lockout(*user)) store_.update_user(*user);
+        if (user->state == wire::UserState::Suspended) {
+            decision = refuse(wire::Status::Suspended, &*user, "refused without looking at the code");
+        } else if (progress.stage == LoginStage::Activation) {
+            decision = on_activation(login, *user, response, progress);
+        } else {
+            decision = on_code(login, *user, response, progress);
+        }
     }
-    if (expire_lockout(*user)) store_.update_user(*user);
-    if (user->state == wire::UserState::Suspended) {
-        auto decision = refuse(wire::Status::Suspended, &*user, "refused without looking at the code");
-        audit(login, decision);
-        txn.commit();
-        return decision;
-    }
+    if (decision.reply.outcome != wire::Outcome::Prompt) progress.stage = LoginStage::None;
+    audit(login, decision);
+    txn.commit();  // durable before the reply leaves
+    return decision;
+}
 
+Verifier::CodeCheck Verifier::check_code(const UserRecord& user, std::vector<TokenRecord>& tokens,
+                                         std::string_view typed, std::int64_t only_token, bool allow_recovery) {
+    CodeCheck result;
     std::string code = normalize_code(typed);
     if (code.empty()) {
-        // Not a code at all: it cannot match, so it is no guess; refused and not counted.
-        auto decision = refuse(wire::Status::BadCodeFormat, &*user, "input is not 6 to 8 digits");
-        audit(login, decision);
-        txn.commit();
-        return decision;
+        std::string recovery = allow_recovery ? normalize_recovery_code(typed) : std::string();
+        if (recovery.empty()) {
+            result.verdict = Verdict::Malformed;
+            return result;
+        }
+        const auto set = store_.recovery_codes(user.id);
+        const auto hash = set.unused.empty() ? std::nullopt : hash_code(recovery, set.salt);
+        wipe(recovery);
+        if (hash) {
+            const std::string_view mine(reinterpret_cast<const char*>(hash->data()), hash->size());
+            for (const auto& candidate : set.unused)
+                if (ct_equal(mine, as_text(candidate.hash))) result = {Verdict::RecoveryUsed, nullptr, {}, candidate.id};
+        }
+        return result;
     }
 
     const std::int64_t now = clock_.now();
     const MatchRules rules{config_.window, config_.hotp_look_ahead};
-    auto tokens = store_.tokens_of(user->id);
-    TokenRecord* accepted = nullptr;
-    Match accepted_match;
-    const TokenRecord* replayed = nullptr;
-    const TokenRecord* skewed = nullptr;
-    Match skew_match;
+    CodeCheck replay;
+    CodeCheck skew;
     bool undecryptable = false;
     for (auto& token : tokens) {
-        if (token.state == wire::TokenState::Revoked) continue;
-        auto secret = box_.open(token.sealed_secret, login.user);
+        if (!is_live(token) || (only_token != 0 && token.id != only_token)) continue;
+        auto secret = box_.open(token.sealed_secret, user.name);
         if (!secret) {
             undecryptable = true;
             continue;
         }
         const Match m = match_code(token, *secret, now, code, rules);
         wipe(*secret);
-        if (m.kind == MatchKind::Accepted && accepted == nullptr) {
-            accepted = &token;
-            accepted_match = m;
-        } else if (m.kind == MatchKind::Replay && replayed == nullptr) {
-            replayed = &token;
-        } else if (m.kind == MatchKind::Skewed && skewed == nullptr) {
-            skewed = &token;
-            skew_match = m;
-        }
+        if (m.kind == MatchKind::Accepted && result.verdict != Verdict::Accepted)
+            result = {Verdict::Accepted, &token, m, 0};
+        else if (m.kind == MatchKind::Replay && replay.token == nullptr)
+            replay = {Verdict::Replay, &token, m, 0};
+        else if (m.kind == MatchKind::Skewed && skew.token == nullptr)
+            skew = {Verdict::Skewed, &token, m, 0};
     }
     wipe(code);
+    if (result.verdict == Verdict::Accepted) return result;
+    // A secret we cannot open (lost or wrong master key): the code may well be right, so neither
+    // count it nor let it in.
+    if (undecryptable) return {Verdict::Undecryptable, nullptr, {}, 0};
+    if (replay.token != nullptr) return replay;
+    if (skew.token != nullptr) return skew;
+    return result;
+}
 
-    LoginDecision decision;
-    if (accepted != nullptr) {
-        if (accepted->type == wire::TokenType::Hotp)
-            accepted->counter = static_cast<std::uint64_t>(accepted_match.position) + 1;
-        else
-            accepted->last_step = accepted_match.position;
-        const bool activated = accepted->state == wire::TokenState::Pending;
-        accepted->state = wire::TokenState::Active;
-        accepted->last_used = now;
-        store_.update_token(*accepted);
-        user->failures = 0;
-        user->last_login = now;
-        store_.update_user(*user);
-        decision.reply.outcome = wire::Outcome::Success;
-        decision.reply.status = wire::Status::Ok;
-        if (activated)
-            decision.reply.text = "Your one-time-password token" +
-                                  (accepted->label.empty() ? std::string() : " \"" + accepted->label + "\"") +
-                                  " is now active.";
-        decision.token_id = accepted->id;
-        decision.detail = "accepted, step offset " + std::to_string(accepted_match.offset) +
-                          (activated ? ", token activated" : "");
-    } else if (undecryptable) {
-        // A secret we cannot open (lost or wrong master key): the code may well be right, so
-        // neither count it nor let it in.
-        decision = refuse(wire::Status::InternalError, &*user,
+LoginDecision Verifier::on_code(const LoginContext& login, UserRecord& user, std::string_view typed,
+                                LoginProgress& progress) {
+    auto tokens = store_.tokens_of(user.id);
+    const bool first_code = progress.stage == LoginStage::FirstCode;
+    auto check = check_code(user, tokens, typed, first_code ? progress.new_token : 0, !first_code);
+    const std::int64_t now = clock_.now();
+    switch (check.verdict) {
+        case Verdict::Malformed:
+            // Not a code at all: it cannot match, so it is no guess; refused and not counted.
+            return refuse(wire::Status::BadCodeFormat, &user, "input is not a code");
+        case Verdict::Undecryptable:
+            return refuse(wire::Status::InternalError, &user,
                           "a token secret could not be decrypted: check the master key file");
-    } else if (replayed != nullptr) {
-        // A replay is not a guess: the code was right once. Refused, not counted.
-        decision = refuse(wire::Status::CodeAlreadyUsed, &*user, "replay of an accepted code");
-        decision.token_id = replayed->id;
-    } else {
-        ++user->failures;
-        const wire::Status status = skewed != nullptr ? wire::Status::ClockSkew : wire::Status::WrongCode;
-        const unsigned threshold = config_.lockout_threshold;
-        if (user->failures >= threshold) {
-            user->state = wire::UserState::Suspended;
-            user->suspended_by_admin = false;
-            user->suspended_at = now;
-            user->reason = std::to_string(user->failures) + " failed attempts in a row";
-            decision = refuse(wire::Status::Suspended, &*user,
-                              std::string(describe(status).id) + ", failure " + std::to_string(user->failures) +
-                                  " of " + std::to_string(threshold) + ": suspended");
-        } else {
-            const unsigned left = threshold - user->failures;
-            decision = refuse(status, &*user,
-                              "failure " + std::to_string(user->failures) + " of " + std::to_string(threshold));
-            decision.reply.text = failure_text(status, left);
-            decision.reply.attempts_left = static_cast<std::uint8_t>(std::min(left, 255u));
+        case Verdict::Replay: {
+            // A replay is not a guess: the code was right once. Refused, not counted.
+            auto d = refuse(wire::Status::CodeAlreadyUsed, &user, "replay of an accepted code");
+            d.token_id = check.token->id;
+            return d;
         }
-        if (skewed != nullptr) {
-            decision.token_id = skewed->id;
-            decision.detail += ", code matches step offset " + std::to_string(skew_match.offset);
+        case Verdict::Skewed: {
+            auto d = count_failure(user, wire::Status::ClockSkew,
+                                   "code matches step offset " + std::to_string(check.match.offset));
+            d.token_id = check.token->id;
+            return d;
         }
-        store_.update_user(*user);
+        case Verdict::NoMatch:
+            return count_failure(user, wire::Status::WrongCode, first_code ? "wrong first code" : "wrong code");
+        case Verdict::Accepted:
+        case Verdict::RecoveryUsed: break;
     }
-    audit(login, decision);
-    txn.commit();  // durable before the reply leaves
+
+    // The proof holds: record it.
+    LoginDecision decision;
+    std::string text;
+    bool activated = false;
+    if (check.verdict == Verdict::RecoveryUsed) {
+        store_.use_recovery_code(check.recovery_id, now);
+        const auto left = store_.recovery_codes(user.id).unused.size();
+        decision.detail = "recovery code used, " + std::to_string(left) + " left";
+        text = "You logged in with a recovery code; " + std::to_string(left) +
+               " left. Each works only once: make a new set with 'kotp recovery' soon.";
+    } else {
+        TokenRecord& token = *check.token;
+        if (token.type == wire::TokenType::Hotp) {
+            token.counter = static_cast<std::uint64_t>(check.match.position) + 1;
+        } else {
+            token.last_step = check.match.position;
+            // Drift is learned per token: a code accepted beyond the normal window (only possible
+            // through a drift found by resync) moves the drift with the device's clock; one within
+            // the normal window means the clock is fine again. Jitter of one step never widens
+            // the window.
+            const auto window = static_cast<std::int64_t>(config_.window);
+            token.drift = std::abs(check.match.offset) <= window ? 0 : check.match.offset;
+        }
+        activated = token.state == wire::TokenState::Pending;
+        token.state = wire::TokenState::Active;
+        token.last_used = now;
+        store_.update_token(token);
+        decision.token_id = token.id;
+        decision.detail = "accepted, step offset " + std::to_string(check.match.offset) +
+                          (activated ? ", token activated" : "");
+        if (activated)
+            text = "Your one-time-password token" + (token.label.empty() ? std::string() : " \"" + token.label + "\"") +
+                   " is now active.";
+        if (first_code && progress.intent == wire::Intent::Replace) {
+            for (auto& other : tokens) {
+                if (other.id == token.id || !is_live(other)) continue;
+                other.state = wire::TokenState::Revoked;
+                store_.update_token(other);
+            }
+            text += " Your previous token(s) no longer work.";
+            decision.detail += ", previous tokens revoked";
+        }
+    }
+    user.failures = 0;
+    if (progress.intent == wire::Intent::Login) user.last_login = now;
+    store_.update_user(user);
+
+    if (progress.stage == LoginStage::CurrentCode && progress.intent == wire::Intent::Replace) {
+        auto next = start_new_token(user, progress, "Code accepted. Now set up your new device.\n\n");
+        next.detail = decision.detail + "; " + next.detail;
+        return next;
+    }
+    const bool wants_codes = progress.intent == wire::Intent::NewRecoveryCodes ||
+                             (activated && store_.recovery_codes(user.id).unused.empty());
+    if (wants_codes) {
+        const auto codes = make_recovery_codes(store_, random_, user.id);
+        text += (text.empty() ? "" : "\n") + recovery_codes_text(codes);
+        decision.detail += ", new recovery codes issued";
+    }
+    decision.reply.outcome = wire::Outcome::Success;
+    decision.reply.status = wire::Status::Ok;
+    decision.reply.text = std::move(text);
     return decision;
+}
+
+LoginDecision Verifier::on_activation(const LoginContext&, UserRecord& user, std::string_view typed,
+                                      LoginProgress& progress) {
+    const auto record = store_.find_activation(user.id);
+    if (!record) return count_failure(user, wire::Status::ActivationFailed, "no live activation code");
+    if (clock_.now() >= record->expires) {
+        auto d = count_failure(user, wire::Status::ActivationFailed, "activation code expired");
+        if (d.reply.status == wire::Status::ActivationFailed)
+            d.reply.text = failure_text(wire::Status::ActivationFailed, d.reply.attempts_left,
+                                        "The activation code has expired.");
+        return d;
+    }
+    std::string code;
+    for (const char c : typed)
+        if (c != ' ') code.push_back(c);
+    const auto hash = hash_code(code, record->salt);
+    wipe(code);
+    if (!hash) throw StoreError("cannot hash the activation code");
+    const std::string_view mine(reinterpret_cast<const char*>(hash->data()), hash->size());
+    if (!ct_equal(mine, as_text(record->hash)))
+        return count_failure(user, wire::Status::ActivationFailed, "wrong activation code");
+    store_.delete_activation(user.id);  // usable once
+    user.failures = 0;
+    store_.update_user(user);
+    auto d = start_new_token(user, progress, "Activation code accepted.\n\n");
+    d.detail = "activation code accepted; " + d.detail;
+    return d;
+}
+
+LoginDecision Verifier::start_new_token(UserRecord& user, LoginProgress& progress, std::string intro) {
+    const auto tokens = store_.tokens_of(user.id);
+    if (std::count_if(tokens.begin(), tokens.end(), is_live) >= wire::kMaxTokensPerUser)
+        return refuse(wire::Status::TokenLimit, &user, "token limit reached");
+    TokenParams params;
+    params.label = progress.intent == wire::Intent::Replace ? "replacement" : "enrolled at login";
+    const auto token = provision_token(store_, box_, random_, clock_, config_, user, params);
+    if (!token) throw StoreError("cannot create a token secret");
+    progress.stage = LoginStage::FirstCode;
+    progress.new_token = token->token_id;
+    auto d = prompt("Verification code from your app: ",
+                    intro + provisioning_text(*token) + "\nThen type the code your app shows to finish.", false);
+    d.token_id = token->token_id;
+    d.detail = "pending token created";
+    return d;
 }
 
 }  // namespace kotp::otpd

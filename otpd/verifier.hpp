@@ -1,7 +1,9 @@
-// The login path: decide what a login attempt needs (BEGIN), then check and consume a code in
-// one transaction (VERIFY): read state -> refuse if suspended -> check the code against the window
-// -> refuse a step at or below the last accepted one (replay) -> record the accepted step and reset
-// the failure count, or count the failure and suspend at the threshold -> commit (durable) -> reply.
+// The login path, and the other exchanges that prove something with a code (enrolment with an
+// activation code, replacing a token, new recovery codes). One connection is one exchange: BEGIN
+// says what to ask, each ANSWER is checked and consumed in one transaction:
+//   read state -> refuse if suspended -> check the code against the window -> refuse a step at or
+//   below the last accepted one (replay) -> record the accepted step and reset the failure count,
+//   or count the failure and suspend at the threshold -> commit (durable) -> reply.
 // otpd runs this on one thread, so one user's attempts are serialised; the store's transaction
 // keeps that true against any other writer.
 #pragma once
@@ -9,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "code_match.hpp"
 #include "config.hpp"
 #include "environment.hpp"
 #include "kotp/messages.hpp"
@@ -31,26 +34,62 @@ struct LoginDecision {
     std::int64_t token_id = 0;
 };
 
+// Where an exchange stands; kept on the connection between BEGIN and the answers.
+enum class LoginStage {
+    None,         // not begun, or finished
+    Code,         // waiting for a verification or recovery code (a login)
+    Activation,   // waiting for an activation code
+    FirstCode,    // waiting for the first code of the token just created
+    CurrentCode,  // waiting for a current code that authorises a replace or new recovery codes
+};
+
+struct LoginProgress {
+    wire::Intent intent = wire::Intent::Login;
+    LoginStage stage = LoginStage::None;
+    std::int64_t new_token = 0;  // FirstCode: the pending token being confirmed
+};
+
 class Verifier {
 public:
-    Verifier(Store& store, const SecretBox& box, const Clock& clock, const Config& config)
-        : store_(store), box_(box), clock_(clock), config_(config) {}
+    Verifier(Store& store, const SecretBox& box, RandomSource& random, const Clock& clock,
+             const Config& config)
+        : store_(store), box_(box), random_(random), clock_(clock), config_(config) {}
 
-    // BEGIN: prompt for a code, or refuse (not enrolled, suspended). Refusals are audited.
-    LoginDecision begin(const LoginContext& login);
+    // BEGIN: what to ask, or a refusal (not enrolled, suspended). Refusals are audited.
+    LoginDecision begin(const LoginContext& login, LoginProgress& progress);
 
-    // VERIFY: check and consume `code` for login.user. The reply is only returned after the state
-    // change is committed; a store failure throws StoreError and nothing is replied but an error.
+    // ANSWER: check and consume what the user typed. The reply is returned only after the state
+    // change is committed; a store failure throws StoreError and nothing is acknowledged.
+    LoginDecision answer(const LoginContext& login, std::string_view response, LoginProgress& progress);
+
+    // A whole login that is already at the code prompt (tests and the admin's view of it).
     LoginDecision verify_code(const LoginContext& login, std::string_view code);
 
 private:
-    // Lifts a lockout whose lockout_duration has passed. Returns true if it changed the user.
+    enum class Verdict { Accepted, RecoveryUsed, Replay, Skewed, NoMatch, Undecryptable, Malformed };
+    struct CodeCheck {
+        Verdict verdict = Verdict::NoMatch;
+        TokenRecord* token = nullptr;
+        Match match;
+        std::int64_t recovery_id = 0;
+    };
+
+    CodeCheck check_code(const UserRecord& user, std::vector<TokenRecord>& tokens, std::string_view typed,
+                         std::int64_t only_token, bool allow_recovery);
+    LoginDecision on_code(const LoginContext& login, UserRecord& user, std::string_view typed,
+                          LoginProgress& progress);
+    LoginDecision on_activation(const LoginContext& login, UserRecord& user, std::string_view typed,
+                                LoginProgress& progress);
+    LoginDecision start_new_token(UserRecord& user, LoginProgress& progress, std::string intro);
+    LoginDecision count_failure(UserRecord& user, wire::Status status, std::string detail);
+    LoginDecision prompt(std::string prompt_text, std::string text, bool echo) const;
     bool expire_lockout(UserRecord& user) const;
     LoginDecision refuse(wire::Status status, const UserRecord* user, std::string detail) const;
     void audit(const LoginContext& login, const LoginDecision& decision);
 
     Store& store_;
     const SecretBox& box_;
+    RandomSource& random_;
     const Clock& clock_;
     const Config& config_;
 };

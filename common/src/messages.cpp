@@ -40,12 +40,14 @@ void AuthBegin::encode(Writer& w) const {
     w.put_string(service, kMaxService);
     w.put_string(rhost, kMaxRhost);
     w.put_string(tty, kMaxTty);
+    w.put_u8(static_cast<std::uint8_t>(intent));
     if (user.empty()) w.fail();
 }
 
 bool AuthBegin::decode(Reader& r) {
     return r.get_string(user, kMaxUserName) && !user.empty() && r.get_string(service, kMaxService) &&
-           r.get_string(rhost, kMaxRhost) && r.get_string(tty, kMaxTty);
+           r.get_string(rhost, kMaxRhost) && r.get_string(tty, kMaxTty) &&
+           get_enum(r, intent, Intent::Login, Intent::NewRecoveryCodes);
 }
 
 AuthAnswer::~AuthAnswer() { wipe(response); }
@@ -177,6 +179,8 @@ void UserInfo::encode(Writer& w) const {
         w.put_i64(t.created);
         w.put_i64(t.last_used);
     }
+    w.put_u16(recovery_left);
+    w.put_i64(activation_expires);
 }
 
 bool UserInfo::decode(Reader& r) {
@@ -194,6 +198,54 @@ bool UserInfo::decode(Reader& r) {
             !r.get_string(t.label, kMaxLabel) || !r.get_i64(t.created) || !r.get_i64(t.last_used))
             return false;
     }
+    return r.get_u16(recovery_left) && r.get_i64(activation_expires);
+}
+
+AdminResync::~AdminResync() {
+    wipe(code1);
+    wipe(code2);
+}
+
+void AdminResync::encode(Writer& w) const {
+    w.put_string(user, kMaxUserName);
+    w.put_string(code1, kMaxCodeText);
+    w.put_string(code2, kMaxCodeText);
+}
+
+bool AdminResync::decode(Reader& r) {
+    return r.get_string(user, kMaxUserName) && !user.empty() && r.get_string(code1, kMaxCodeText) &&
+           r.get_string(code2, kMaxCodeText);
+}
+
+ActivationIssued::~ActivationIssued() { wipe(code); }
+
+void ActivationIssued::encode(Writer& w) const {
+    w.put_string(user, kMaxUserName);
+    w.put_string(code, kMaxCodeText);
+    w.put_i64(expires);
+}
+
+bool ActivationIssued::decode(Reader& r) {
+    return r.get_string(user, kMaxUserName) && r.get_string(code, kMaxCodeText) && r.get_i64(expires);
+}
+
+RecoveryCodes::~RecoveryCodes() {
+    for (auto& c : codes) wipe(c);
+}
+
+void RecoveryCodes::encode(Writer& w) const {
+    w.put_string(user, kMaxUserName);
+    if (codes.size() > kRecoveryCodeCount) return w.fail();
+    w.put_u16(static_cast<std::uint16_t>(codes.size()));
+    for (const auto& c : codes) w.put_string(c, kMaxCodeText);
+}
+
+bool RecoveryCodes::decode(Reader& r) {
+    std::uint16_t count = 0;
+    if (!r.get_string(user, kMaxUserName) || !r.get_u16(count) || count > kRecoveryCodeCount) return false;
+    codes.assign(count, {});
+    for (auto& c : codes)
+        if (!r.get_string(c, kMaxCodeText)) return false;
     return true;
 }
 

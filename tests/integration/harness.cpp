@@ -1,6 +1,7 @@
 #include "harness.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <grp.h>
 #include <sys/socket.h>
@@ -227,6 +228,72 @@ RunResult OtpdFixture::login(const std::string& user, const std::vector<std::str
         argv.push_back(a);
     }
     return run(argv, options);
+}
+
+}  // namespace kotp::integration
+
+namespace kotp::integration {
+
+Interactive::Interactive(const std::vector<std::string>& argv, const RunOptions& options) {
+    int in[2];
+    int out[2];
+    if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) return;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+        ::dup2(in[0], 0);
+        ::dup2(out[1], 1);
+        ::dup2(out[1], 2);
+        for (const auto& e : options.env) ::putenv(const_cast<char*>(e.c_str()));
+        if (options.gid != static_cast<gid_t>(-1) && (::setgroups(0, nullptr) != 0 || ::setgid(options.gid) != 0))
+            ::_exit(126);
+        if (options.uid != static_cast<uid_t>(-1) && ::setuid(options.uid) != 0) ::_exit(126);
+        auto args = c_argv(argv);
+        ::execvp(args[0], args.data());
+        ::_exit(127);
+    }
+    ::close(in[0]);
+    ::close(out[1]);
+    to_child_ = in[1];
+    from_child_ = out[0];
+}
+
+Interactive::~Interactive() {
+    if (to_child_ >= 0) ::close(to_child_);
+    if (from_child_ >= 0) ::close(from_child_);
+    if (pid_ > 0) {
+        ::kill(pid_, SIGKILL);
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+    }
+}
+
+bool Interactive::expect(const std::string& needle, std::chrono::seconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    while (output_.find(needle) == std::string::npos) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        if (left.count() <= 0) return false;
+        struct pollfd p {from_child_, POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+        char buf[4096];
+        const ssize_t n = ::read(from_child_, buf, sizeof buf);
+        if (n <= 0) return output_.find(needle) != std::string::npos;
+        output_.append(buf, static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
+void Interactive::send_line(const std::string& line) {
+    const std::string text = line + "\n";
+    [[maybe_unused]] auto n = ::write(to_child_, text.data(), text.size());
+}
+
+int Interactive::wait(std::chrono::seconds timeout) {
+    ::close(to_child_);
+    to_child_ = -1;
+    expect(std::string(1, '\0'), timeout);  // drain until EOF (a NUL never appears)
+    const int code = wait_exit(pid_, timeout);
+    pid_ = -1;
+    return code;
 }
 
 }  // namespace kotp::integration

@@ -68,3 +68,29 @@ protected:
 };
 
 }  // namespace kotp::integration
+
+namespace kotp::integration {
+
+// A program driven through its stdin and stdout like a person at a terminal (pexpect-style):
+// wait for text to appear, then type a line. stderr is merged into the output.
+class Interactive {
+public:
+    Interactive(const std::vector<std::string>& argv, const RunOptions& options = {});
+    ~Interactive();
+    Interactive(const Interactive&) = delete;
+    Interactive& operator=(const Interactive&) = delete;
+
+    // Reads until the output (all of it so far) contains `needle`; false on timeout or EOF.
+    bool expect(const std::string& needle, std::chrono::seconds timeout = std::chrono::seconds(10));
+    void send_line(const std::string& line);
+    int wait(std::chrono::seconds timeout = std::chrono::seconds(10));  // exit code, -1 if killed
+    const std::string& output() const { return output_; }
+
+private:
+    pid_t pid_ = -1;
+    int to_child_ = -1;
+    int from_child_ = -1;
+    std::string output_;
+};
+
+}  // namespace kotp::integration

@@ -14,6 +14,7 @@ namespace kotp::wire {
 struct AuthBegin {
     static constexpr MessageType kType = MessageType::AuthBegin;
     std::string user, service, rhost, tty;
+    Intent intent = Intent::Login;
     void encode(Writer& w) const;
     bool decode(Reader& r);
 };
@@ -136,6 +137,8 @@ struct UserInfo {
     std::int64_t last_login = 0;
     std::int64_t created = 0;
     std::vector<TokenInfo> tokens;
+    std::uint16_t recovery_left = 0;      // unused recovery codes
+    std::int64_t activation_expires = 0;  // a live activation code expires then; 0 = none
     void encode(Writer& w) const;
     bool decode(Reader& r);
 };
@@ -145,6 +148,60 @@ struct Done {
     std::string text;
     void encode(Writer& w) const { w.put_string(text, kMaxText); }
     bool decode(Reader& r) { return r.get_string(text, kMaxText); }
+};
+
+// The admin commands that name one user and a validity.
+template <MessageType T>
+struct UserValidityRequest {
+    static constexpr MessageType kType = T;
+    std::string user;
+    std::uint32_t valid_seconds = 72 * 3600;
+    void encode(Writer& w) const {
+        w.put_string(user, kMaxUserName);
+        w.put_u32(valid_seconds);
+    }
+    bool decode(Reader& r) {
+        return r.get_string(user, kMaxUserName) && !user.empty() && r.get_u32(valid_seconds) &&
+               valid_seconds >= 1 && valid_seconds <= kMaxActivationValidity;
+    }
+};
+using AdminIssue = UserValidityRequest<MessageType::AdminIssue>;
+using AdminReset = UserValidityRequest<MessageType::AdminReset>;
+using AdminRecovery = UserRequest<MessageType::AdminRecovery>;
+
+struct AdminResync {
+    static constexpr MessageType kType = MessageType::AdminResync;
+    std::string user;
+    std::string code1;  // two consecutive codes of one token
+    std::string code2;
+    ~AdminResync();
+    void encode(Writer& w) const;
+    bool decode(Reader& r);
+};
+
+struct UserStatus {
+    static constexpr MessageType kType = MessageType::UserStatus;
+    void encode(Writer&) const {}
+    bool decode(Reader&) { return true; }
+};
+
+struct ActivationIssued {
+    static constexpr MessageType kType = MessageType::ActivationIssued;
+    std::string user;
+    std::string code;  // 6 digits, shown once; otpd keeps only a hash
+    std::int64_t expires = 0;
+    ~ActivationIssued();
+    void encode(Writer& w) const;
+    bool decode(Reader& r);
+};
+
+struct RecoveryCodes {
+    static constexpr MessageType kType = MessageType::RecoveryCodes;
+    std::string user;
+    std::vector<std::string> codes;  // shown once; otpd keeps only hashes
+    ~RecoveryCodes();
+    void encode(Writer& w) const;
+    bool decode(Reader& r);
 };
 
 }  // namespace kotp::wire

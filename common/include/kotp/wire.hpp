@@ -16,6 +16,10 @@
 //
 // Protocol versions (bump kProtocolVersion and add a line for every change of a message):
 //   1  kotp 0.1: AuthBegin/AuthAnswer/AuthStep, admin enroll, list, show, unlock, suspend, remove.
+//   2  kotp 0.2: AuthBegin gains `intent` (login, enrol with an activation code, replace the
+//      token, new recovery codes); AdminIssue, AdminReset, AdminRecovery, AdminResync,
+//      UserStatus; replies ActivationIssued and RecoveryCodes; UserInfo gains recovery_left and
+//      activation_expires.
 #pragma once
 
 #include <cstddef>
@@ -23,7 +27,7 @@
 
 namespace kotp::wire {
 
-inline constexpr std::uint16_t kProtocolVersion = 1;
+inline constexpr std::uint16_t kProtocolVersion = 2;
 
 inline constexpr std::size_t kHeaderSize = 8;
 
@@ -43,6 +47,9 @@ inline constexpr std::size_t kMaxReason = 256;
 inline constexpr std::size_t kMaxText = 16 * 1024;  // prompts and messages shown to the user
 inline constexpr std::size_t kMaxSecretText = 256;  // a Base32 key string
 inline constexpr std::size_t kMaxUri = 1024;
+inline constexpr std::size_t kMaxCodeText = 32;  // an activation, verification or recovery code
+inline constexpr std::uint16_t kRecoveryCodeCount = 10;
+inline constexpr std::uint32_t kMaxActivationValidity = 366u * 24 * 3600;  // seconds
 inline constexpr std::uint16_t kMaxListPage = 200;  // users per AdminList reply
 inline constexpr std::uint16_t kMaxTokensPerUser = 10;
 
@@ -65,6 +72,12 @@ enum class MessageType : std::uint16_t {
     AdminUnlock = 19,   // {user}
     AdminSuspend = 20,  // {user, reason}
     AdminRemove = 21,   // {user}
+    AdminIssue = 22,    // {user, valid_seconds}: a new activation code (voids the previous one)
+    AdminReset = 23,    // {user, valid_seconds}: revoke tokens and recovery codes, issue a code
+    AdminRecovery = 24, // {user}: a new set of recovery codes (voids the old set)
+    AdminResync = 25,   // {user, code1, code2}: two consecutive codes re-align drift/counter
+
+    UserStatus = 32,    // {}: the calling user's own UserInfo (kotp status)
 
     // Replies.
     AuthStep = 128,  // {outcome, status, echo, prompt, text, attempts_left}
@@ -73,6 +86,8 @@ enum class MessageType : std::uint16_t {
     UserList = 131,  // {entries[{user, state, failures, tokens, last_login}], more}
     UserInfo = 132,  // {user, state, failures, reason, suspended_at, last_login, created, tokens[]}
     Done = 133,      // {text}: an admin command succeeded
+    ActivationIssued = 134,  // {user, code, expires}
+    RecoveryCodes = 135,     // {user, codes[]}
 };
 
 // What the module should do next in a login attempt.
@@ -103,6 +118,15 @@ enum class Status : std::uint16_t {
     ServiceUnavailable = 2001,  // KC2001: the module could not reach otpd in time
     UntrustedSocket = 2002,     // KC2002: the socket is not owned by root or _otpd
     ConversationFailed = 2003,  // KC2003: the PAM application could not ask the user
+};
+
+// What a login-style exchange (AuthBegin ... AuthStep) is for. Everything but Login needs the
+// caller to be the user (or privileged), and always a proof: an activation code or a current code.
+enum class Intent : std::uint8_t {
+    Login = 1,             // the PAM module: verify a code (or enrol at first login)
+    Enroll = 2,            // kotp enroll: activation code -> new token -> first code
+    Replace = 3,           // kotp enroll --replace: current code -> new token -> first code
+    NewRecoveryCodes = 4,  // kotp recovery: current code -> a new set of recovery codes
 };
 
 enum class UserState : std::uint8_t { Active = 0, Suspended = 1 };

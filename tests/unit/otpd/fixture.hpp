@@ -67,7 +67,7 @@ protected:
         keys = std::move(*loaded);
         store = std::make_unique<SqliteStore>(dir.path() + "/kotp.db");
         box = std::make_unique<SecretBox>(keys, random);
-        verifier = std::make_unique<Verifier>(*store, *box, clock, config);
+        verifier = std::make_unique<Verifier>(*store, *box, random, clock, config);
         admin = std::make_unique<AdminService>(*store, *box, random, clock, config);
         handler = std::make_unique<RequestHandler>(*verifier, *admin, authorizer);
     }
@@ -102,6 +102,15 @@ protected:
 
     wire::AuthStep verify(const std::string& user, const std::string& code) {
         return verifier->verify_code(login(user), code).reply;
+    }
+
+    // A LoginProgress after BEGIN with the given intent.
+    LoginProgress begun(const std::string& user, wire::Intent intent, wire::AuthStep* first = nullptr) {
+        LoginProgress p;
+        p.intent = intent;
+        const auto d = verifier->begin(login(user), p);
+        if (first != nullptr) *first = d.reply;
+        return p;
     }
 
     std::optional<UserRecord> user(const std::string& name) {

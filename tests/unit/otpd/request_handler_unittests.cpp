@@ -29,6 +29,17 @@ public:
     std::int64_t insert_token(const TokenRecord& t) override { return inner_.insert_token(t); }
     void update_token(const TokenRecord& t) override { inner_.update_token(t); }
     void append_audit(const AuditEntry& e) override { inner_.append_audit(e); }
+    void revoke_tokens(std::int64_t id) override { inner_.revoke_tokens(id); }
+    void set_activation(std::int64_t id, const ActivationRecord& r) override { inner_.set_activation(id, r); }
+    std::optional<ActivationRecord> find_activation(std::int64_t id) override { return inner_.find_activation(id); }
+    void delete_activation(std::int64_t id) override { inner_.delete_activation(id); }
+    void replace_recovery_codes(std::int64_t id, const std::vector<std::uint8_t>& salt,
+                                const std::vector<std::vector<std::uint8_t>>& hashes) override {
+        inner_.replace_recovery_codes(id, salt, hashes);
+    }
+    RecoverySet recovery_codes(std::int64_t id) override { return inner_.recovery_codes(id); }
+    void use_recovery_code(std::int64_t id, std::int64_t when) override { inner_.use_recovery_code(id, when); }
+    void delete_recovery_codes(std::int64_t id) override { inner_.delete_recovery_codes(id); }
 
 private:
     Store& inner_;
@@ -121,7 +132,7 @@ TEST_F(RequestHandlerTest, InvalidUserNamesAreRefusedClearly) {
 TEST_F(RequestHandlerTest, NoSuccessIsAnsweredForStateThatCouldNotBeRecorded) {
     const auto e = enroll("alice");
     FailingStore failing(*store);
-    Verifier failing_verifier(failing, *box, clock, config);
+    Verifier failing_verifier(failing, *box, random, clock, config);
     RequestHandler failing_handler(failing_verifier, *admin, authorizer);
     SessionState state;
     auto frame = wire::encode_frame(wire::AuthBegin{"alice", "sshd", "", ""});

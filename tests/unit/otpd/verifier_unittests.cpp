@@ -25,10 +25,12 @@ TEST_F(VerifierTest, RightCodeLogsInAndActivatesThePendingToken) {
 
 TEST_F(VerifierTest, BeginPromptsEnrolledUsersAndRefusesOthers) {
     enroll("alice");
-    auto d = verifier->begin(login("alice"));
+    LoginProgress p;
+    auto d = verifier->begin(login("alice"), p);
     EXPECT_EQ(d.reply.outcome, Outcome::Prompt);
     EXPECT_EQ(d.reply.prompt, "Verification code: ");
-    d = verifier->begin(login("bob"));
+    LoginProgress q;
+    d = verifier->begin(login("bob"), q);
     EXPECT_EQ(d.reply.outcome, Outcome::Failure);
     EXPECT_EQ(d.reply.status, Status::NotEnrolled);
     EXPECT_NE(d.reply.text.find("KS1001"), std::string::npos);
@@ -84,7 +86,8 @@ TEST_F(VerifierTest, FiveWrongCodesSuspendAndThenEvenTheRightCodeIsRefused) {
     EXPECT_NE(fifth.text.find("KS1005"), std::string::npos);
     EXPECT_NE(fifth.text.find("5 failed attempts"), std::string::npos);
     EXPECT_EQ(verify("alice", right).status, Status::Suspended);
-    EXPECT_EQ(verifier->begin(login("alice")).reply.status, Status::Suspended);
+    LoginProgress p;
+    EXPECT_EQ(verifier->begin(login("alice"), p).reply.status, Status::Suspended);
     const auto u = user("alice");
     EXPECT_EQ(u->state, wire::UserState::Suspended);
     EXPECT_EQ(u->failures, 5u);  // refusals while suspended do not count further
@@ -193,7 +196,8 @@ TEST_F(VerifierTest, EveryAttemptIsAudited) {
     const auto e = enroll("alice");
     verify("alice", code_at(e, clock.now()));
     verify("alice", "000000");
-    verifier->begin(login("nobody-here"));
+    LoginProgress p;
+    verifier->begin(login("nobody-here"), p);
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((dir.path() + "/kotp.db").c_str(), &db), SQLITE_OK);
     sqlite3_stmt* s = nullptr;
