@@ -31,13 +31,7 @@ KOTP_PAM_EXPORT int pam_sm_authenticate(pam_handle_t* pamh, int flags, int argc,
 // called for pam_setcred too.
 KOTP_PAM_EXPORT int pam_sm_setcred(pam_handle_t* /*pamh*/, int /*flags*/, int /*argc*/,
                                    const char** /*argv*/) {
-    int result = PAM_SUCCESS;
-    try {
-        result = PAM_SUCCESS;
-    } catch (...) {
-        result = PAM_SERVICE_ERR;
-    }
-    return result;
+    return PAM_SUCCESS;
 }
 
 }  // extern "C"
