@@ -53,6 +53,16 @@ TEST_F(AdminTest, QrPngIsWrittenPrivately) {
     EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
+TEST_F(AdminTest, QrPngDecodesToExactlyThePrintedUri) {
+    const auto png = dir + "/bob.png";
+    const auto json = admin_json({"enroll", "bob", "--qr-png", png});
+    const auto decoded = run({"zbarimg", "--quiet", "--raw", png});
+    ASSERT_EQ(decoded.exit_code, 0) << decoded.err;
+    auto text = decoded.out;
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    EXPECT_EQ(text, json_field(json, "uri"));
+}
+
 TEST_F(AdminTest, ListShowsEveryUserAcrossPages) {
     for (int i = 0; i < 205; ++i) {
         const auto r = admin({"enroll", "user" + std::to_string(1000 + i)});

@@ -447,12 +447,12 @@ TEST(RoundTrip, DoneFields) {
 TEST(Encoding, ExactBytes) {
     Done done;
     done.text = "hi";
-    EXPECT_EQ(encode_frame(done), (Bytes{0, 0, 0, 4, 0, 1, 0, 133, 0, 2, 'h', 'i'}));
+    EXPECT_EQ(encode_frame(done), (Bytes{0, 0, 0, 4, 0, 2, 0, 133, 0, 2, 'h', 'i'}));
 
     AdminList list;
     list.after = "";
     list.limit = 0x0102;
-    EXPECT_EQ(encode_frame(list), (Bytes{0, 0, 0, 4, 0, 1, 0, 17, 0, 0, 1, 2}));
+    EXPECT_EQ(encode_frame(list), (Bytes{0, 0, 0, 4, 0, 2, 0, 17, 0, 0, 1, 2}));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -472,7 +472,7 @@ TEST(ParseHeader, Accepts) {
 
 TEST(ParseHeader, RejectsBadVersion) {
     FrameHeader h;
-    for (const std::uint16_t version : std::array<std::uint16_t, 4>{0, 2, 0x0100, 0xffff})
+    for (const std::uint16_t version : std::array<std::uint16_t, 5>{0, 1, 3, 0x0200, 0xffff})
         EXPECT_EQ(header_of(header_bytes(4, version, 1), h), DecodeError::BadVersion) << version;
 }
 
@@ -658,6 +658,8 @@ Bytes user_info_payload(std::uint8_t state, std::uint16_t count, std::uint8_t ty
         w.put_i64(0);
         w.put_i64(0);
     }
+    w.put_u16(0);  // recovery_left (version 2)
+    w.put_i64(0);  // activation_expires (version 2)
     return w.bytes();
 }
 
@@ -847,6 +849,75 @@ TEST(DecodeErrorText, EveryValueHasText) {
         ASSERT_NE(text, nullptr);
         EXPECT_GT(std::string(text).size(), 0U);
     }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Version 2 messages.
+
+namespace {
+
+TEST(Version2, EnrolmentMessagesRoundTrip) {
+    AuthBegin begin;
+    begin.user = "alice";
+    begin.intent = Intent::Replace;
+    AuthBegin begin_out;
+    round_trip(begin, begin_out);
+    EXPECT_EQ(begin_out.intent, Intent::Replace);
+
+    AdminIssue issue;
+    issue.user = "alice";
+    issue.valid_seconds = 2;
+    AdminIssue issue_out;
+    round_trip(issue, issue_out);
+    EXPECT_EQ(issue_out.valid_seconds, 2u);
+
+    AdminResync resync;
+    resync.user = "alice";
+    resync.code1 = "123456";
+    resync.code2 = "654321";
+    AdminResync resync_out;
+    round_trip(resync, resync_out);
+    EXPECT_EQ(resync_out.code2, "654321");
+
+    ActivationIssued issued;
+    issued.user = "alice";
+    issued.code = "012345";
+    issued.expires = 1'800'000'000;
+    ActivationIssued issued_out;
+    round_trip(issued, issued_out);
+    EXPECT_EQ(issued_out.code, "012345");
+    EXPECT_EQ(issued_out.expires, 1'800'000'000);
+
+    RecoveryCodes codes;
+    codes.user = "alice";
+    for (int i = 0; i < 10; ++i) codes.codes.push_back("abcde-fghi" + std::to_string(i % 8 + 2));
+    RecoveryCodes codes_out;
+    round_trip(codes, codes_out);
+    EXPECT_EQ(codes_out.codes, codes.codes);
+}
+
+TEST(Version2, Rejections) {
+    Writer begin;
+    put_raw_string(begin, "alice");
+    put_raw_string(begin, "sshd");
+    put_raw_string(begin, "");
+    put_raw_string(begin, "");
+    begin.put_u8(5);  // no such intent
+    EXPECT_EQ(decode<AuthBegin>(begin.bytes()), DecodeError::BadValue);
+
+    for (const std::uint32_t valid : {0u, kMaxActivationValidity + 1}) {
+        Writer issue;
+        put_raw_string(issue, "alice");
+        issue.put_u32(valid);
+        EXPECT_EQ(decode<AdminIssue>(issue.bytes()), DecodeError::BadValue) << valid;
+    }
+
+    RecoveryCodes too_many;
+    too_many.user = "alice";
+    too_many.codes.assign(kRecoveryCodeCount + 1, "abcde-fghij");
+    EXPECT_TRUE(encode_frame(too_many).empty());
 }
 
 }  // namespace
