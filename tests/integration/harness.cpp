@@ -22,20 +22,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::vector<char*> c_argv(const std::vector<std::string>& argv) {
-    std::vector<char*> out;
-    for (const auto& a : argv) out.push_back(const_cast<char*>(a.c_str()));
-    out.push_back(nullptr);
-    return out;
-}
-
-std::string temp_file() {
-    char pattern[] = "/tmp/kotp-run-XXXXXX";
-    const int fd = ::mkstemp(pattern);
-    ::close(fd);
-    return pattern;
-}
-
 bool connectable(const std::string& path) {
     struct sockaddr_un addr {};
     addr.sun_family = AF_UNIX;
@@ -47,84 +33,6 @@ bool connectable(const std::string& path) {
 }
 
 }  // namespace
-
-std::string read_file(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
-
-void write_file(const std::string& path, const std::string& text) {
-    std::ofstream f(path, std::ios::binary | std::ios::trunc);
-    f << text;
-}
-
-int wait_exit(pid_t pid, std::chrono::seconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    for (;;) {
-        int status = 0;
-        const pid_t r = ::waitpid(pid, &status, WNOHANG);
-        if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        if (r < 0) return -1;
-        if (Clock::now() > deadline) {
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, &status, 0);
-            return -1;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-}
-
-RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
-    const std::string in_path = temp_file(), out_path = temp_file(), err_path = temp_file();
-    write_file(in_path, options.stdin_text);
-    if (options.uid != static_cast<uid_t>(-1)) {
-        ::chown(out_path.c_str(), options.uid, options.gid);
-        ::chown(err_path.c_str(), options.uid, options.gid);
-    }
-    const auto start = Clock::now();
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        const int in = ::open(in_path.c_str(), O_RDONLY);
-        const int out = ::open(out_path.c_str(), O_WRONLY);
-        const int err = ::open(err_path.c_str(), O_WRONLY);
-        ::dup2(in, 0);
-        ::dup2(out, 1);
-        ::dup2(err, 2);
-        for (const auto& e : options.env) ::putenv(const_cast<char*>(e.c_str()));
-        if (options.gid != static_cast<gid_t>(-1) && (::setgroups(0, nullptr) != 0 || ::setgid(options.gid) != 0))
-            ::_exit(126);
-        if (options.uid != static_cast<uid_t>(-1) && ::setuid(options.uid) != 0) ::_exit(126);
-        auto args = c_argv(argv);
-        ::execvp(args[0], args.data());
-        ::_exit(127);
-    }
-    RunResult result;
-    result.exit_code = wait_exit(pid, options.timeout);
-    result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
-    result.out = read_file(out_path);
-    result.err = read_file(err_path);
-    ::unlink(in_path.c_str());
-    ::unlink(out_path.c_str());
-    ::unlink(err_path.c_str());
-    return result;
-}
-
-pid_t spawn(const std::vector<std::string>& argv, const std::string& log_path) {
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-        const int null = ::open("/dev/null", O_RDONLY);
-        ::dup2(null, 0);
-        ::dup2(log, 1);
-        ::dup2(log, 2);
-        auto args = c_argv(argv);
-        ::execvp(args[0], args.data());
-        ::_exit(127);
-    }
-    return pid;
-}
 
 std::string json_field(const std::string& json, const std::string& key) {
     const auto k = json.find("\"" + key + "\"");
@@ -228,72 +136,6 @@ RunResult OtpdFixture::login(const std::string& user, const std::vector<std::str
         argv.push_back(a);
     }
     return run(argv, options);
-}
-
-}  // namespace kotp::integration
-
-namespace kotp::integration {
-
-Interactive::Interactive(const std::vector<std::string>& argv, const RunOptions& options) {
-    int in[2];
-    int out[2];
-    if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-        ::dup2(in[0], 0);
-        ::dup2(out[1], 1);
-        ::dup2(out[1], 2);
-        for (const auto& e : options.env) ::putenv(const_cast<char*>(e.c_str()));
-        if (options.gid != static_cast<gid_t>(-1) && (::setgroups(0, nullptr) != 0 || ::setgid(options.gid) != 0))
-            ::_exit(126);
-        if (options.uid != static_cast<uid_t>(-1) && ::setuid(options.uid) != 0) ::_exit(126);
-        auto args = c_argv(argv);
-        ::execvp(args[0], args.data());
-        ::_exit(127);
-    }
-    ::close(in[0]);
-    ::close(out[1]);
-    to_child_ = in[1];
-    from_child_ = out[0];
-}
-
-Interactive::~Interactive() {
-    if (to_child_ >= 0) ::close(to_child_);
-    if (from_child_ >= 0) ::close(from_child_);
-    if (pid_ > 0) {
-        ::kill(pid_, SIGKILL);
-        int status = 0;
-        ::waitpid(pid_, &status, 0);
-    }
-}
-
-bool Interactive::expect(const std::string& needle, std::chrono::seconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    while (output_.find(needle) == std::string::npos) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-        if (left.count() <= 0) return false;
-        struct pollfd p {from_child_, POLLIN, 0};
-        if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
-        char buf[4096];
-        const ssize_t n = ::read(from_child_, buf, sizeof buf);
-        if (n <= 0) return output_.find(needle) != std::string::npos;
-        output_.append(buf, static_cast<std::size_t>(n));
-    }
-    return true;
-}
-
-void Interactive::send_line(const std::string& line) {
-    const std::string text = line + "\n";
-    [[maybe_unused]] auto n = ::write(to_child_, text.data(), text.size());
-}
-
-int Interactive::wait(std::chrono::seconds timeout) {
-    ::close(to_child_);
-    to_child_ = -1;
-    expect(std::string(1, '\0'), timeout);  // drain until EOF (a NUL never appears)
-    const int code = wait_exit(pid_, timeout);
-    pid_ = -1;
-    return code;
 }
 
 }  // namespace kotp::integration
