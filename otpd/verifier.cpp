@@ -166,9 +166,9 @@ LoginDecision Verifier::answer(const LoginContext& login, std::string_view respo
         if (user->state == wire::UserState::Suspended) {
             decision = refuse(wire::Status::Suspended, &*user, "refused without looking at the code");
         } else if (progress.stage == LoginStage::Activation) {
-            decision = on_activation(login, *user, response, progress);
+            decision = on_activation(*user, response, progress);
         } else {
-            decision = on_code(login, *user, response, progress);
+            decision = on_code(*user, response, progress);
         }
     }
     if (decision.reply.outcome != wire::Outcome::Prompt) progress.stage = LoginStage::None;
@@ -229,7 +229,7 @@ Verifier::CodeCheck Verifier::check_code(const UserRecord& user, std::vector<Tok
     return result;
 }
 
-LoginDecision Verifier::on_code(const LoginContext& login, UserRecord& user, std::string_view typed,
+LoginDecision Verifier::on_code(UserRecord& user, std::string_view typed,
                                 LoginProgress& progress) {
     auto tokens = store_.tokens_of(user.id);
     const bool first_code = progress.stage == LoginStage::FirstCode;
@@ -325,7 +325,7 @@ LoginDecision Verifier::on_code(const LoginContext& login, UserRecord& user, std
     return decision;
 }
 
-LoginDecision Verifier::on_activation(const LoginContext&, UserRecord& user, std::string_view typed,
+LoginDecision Verifier::on_activation(UserRecord& user, std::string_view typed,
                                       LoginProgress& progress) {
     const auto record = store_.find_activation(user.id);
     if (!record) return count_failure(user, wire::Status::ActivationFailed, "no live activation code");

@@ -76,10 +76,8 @@ private:
 
     CodeCheck check_code(const UserRecord& user, std::vector<TokenRecord>& tokens, std::string_view typed,
                          std::int64_t only_token, bool allow_recovery);
-    LoginDecision on_code(const LoginContext& login, UserRecord& user, std::string_view typed,
-                          LoginProgress& progress);
-    LoginDecision on_activation(const LoginContext& login, UserRecord& user, std::string_view typed,
-                                LoginProgress& progress);
+    LoginDecision on_code(UserRecord& user, std::string_view typed, LoginProgress& progress);
+    LoginDecision on_activation(UserRecord& user, std::string_view typed, LoginProgress& progress);
     LoginDecision start_new_token(UserRecord& user, LoginProgress& progress, std::string intro);
     LoginDecision count_failure(UserRecord& user, wire::Status status, std::string detail);
     LoginDecision prompt(std::string prompt_text, std::string text, bool echo) const;
