@@ -82,6 +82,10 @@ const char* type_name(wire::MessageType type) {
             return "UserInfo";
         case wire::MessageType::Done:
             return "Done";
+        case wire::MessageType::ActivationIssued:
+            return "ActivationIssued";
+        case wire::MessageType::RecoveryCodes:
+            return "RecoveryCodes";
         default:
             return "a request";
     }
@@ -242,6 +246,91 @@ int run_remove(const Context& ctx, const std::string& user) {
     wire::AdminRemove request;
     request.user = user;
     return run_done_command(ctx, request, user + " removed.");
+}
+
+namespace {
+
+// The reply of issue and reset: the activation code, shown once.
+int show_activation(const Context& ctx, const wire::ActivationIssued& issued, const char* preamble) {
+    if (ctx.json) {
+        json document{{"user", issued.user}, {"code", issued.code}, {"expires", json_time(issued.expires)}};
+        print_json(ctx, document);
+        wipe(document["code"].get_ref<std::string&>());
+        return kExitOk;
+    }
+    *ctx.out << preamble << "Activation code for " << printable(issued.user) << ": " << printable(issued.code)
+             << "\nValid until " << format_local_time(issued.expires)
+             << ", usable once. At the next login the user types it, scans the QR code shown,\n"
+                "and confirms with the first code from the app.\n"
+             << std::flush;
+    return kExitOk;
+}
+
+}  // namespace
+
+std::optional<std::uint32_t> parse_validity(const std::string& text) {
+    if (text.empty()) return std::nullopt;
+    std::uint64_t unit = 1;
+    std::string digits = text;
+    switch (text.back()) {
+        case 's': unit = 1; digits.pop_back(); break;
+        case 'm': unit = 60; digits.pop_back(); break;
+        case 'h': unit = 3600; digits.pop_back(); break;
+        case 'd': unit = 86400; digits.pop_back(); break;
+        default: break;
+    }
+    if (digits.empty() || digits.size() > 9 ||
+        digits.find_first_not_of("0123456789") != std::string::npos)
+        return std::nullopt;
+    const std::uint64_t seconds = std::stoull(digits) * unit;
+    if (seconds < 1 || seconds > wire::kMaxActivationValidity) return std::nullopt;
+    return static_cast<std::uint32_t>(seconds);
+}
+
+int run_issue(const Context& ctx, const std::string& user, std::uint32_t valid_seconds) {
+    wire::AdminIssue request;
+    request.user = user;
+    request.valid_seconds = valid_seconds;
+    wire::ActivationIssued reply;
+    if (const int status = exchange(ctx, request, reply); status != kExitOk) return status;
+    return show_activation(ctx, reply, "");
+}
+
+int run_reset(const Context& ctx, const std::string& user, std::uint32_t valid_seconds) {
+    wire::AdminReset request;
+    request.user = user;
+    request.valid_seconds = valid_seconds;
+    wire::ActivationIssued reply;
+    if (const int status = exchange(ctx, request, reply); status != kExitOk) return status;
+    return show_activation(ctx, reply,
+                           "Revoked every token and recovery code of the user and lifted any suspension.\n");
+}
+
+int run_recovery(const Context& ctx, const std::string& user) {
+    wire::AdminRecovery request;
+    request.user = user;
+    wire::RecoveryCodes reply;
+    if (const int status = exchange(ctx, request, reply); status != kExitOk) return status;
+    if (ctx.json) {
+        json document{{"user", reply.user}, {"codes", reply.codes}};
+        print_json(ctx, document);
+        for (auto& code : document["codes"]) wipe(code.get_ref<std::string&>());
+        return kExitOk;
+    }
+    *ctx.out << "Recovery codes for " << printable(reply.user)
+             << " (they replace any earlier set; each works once, in place of a code):\n";
+    for (const auto& code : reply.codes) *ctx.out << "  " << printable(code) << '\n';
+    *ctx.out << std::flush;
+    return kExitOk;
+}
+
+int run_resync(const Context& ctx, const std::string& user, const std::string& code1,
+               const std::string& code2) {
+    wire::AdminResync request;
+    request.user = user;
+    request.code1 = code1;
+    request.code2 = code2;
+    return run_done_command(ctx, request, user + " resynchronised.");
 }
 
 }  // namespace kotp::admin

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -45,5 +46,13 @@ int run_show(const Context& ctx, const std::string& user);
 int run_unlock(const Context& ctx, const std::string& user);
 int run_suspend(const Context& ctx, const std::string& user, const std::string& reason);
 int run_remove(const Context& ctx, const std::string& user);
+int run_issue(const Context& ctx, const std::string& user, std::uint32_t valid_seconds);
+int run_reset(const Context& ctx, const std::string& user, std::uint32_t valid_seconds);
+int run_recovery(const Context& ctx, const std::string& user);
+int run_resync(const Context& ctx, const std::string& user, const std::string& code1,
+               const std::string& code2);
+
+// "72h", "30m", "2s", "2d" or plain seconds, 1 s to 366 days; nullopt otherwise.
+std::optional<std::uint32_t> parse_validity(const std::string& text);
 
 }  // namespace kotp::admin

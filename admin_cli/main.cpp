@@ -184,6 +184,43 @@ int main(int argc, char** argv) {
         ->check(text_field(kotp::wire::kMaxReason, true, "TEXT"));
     add_user_command("remove", "Delete a user and all their tokens", run_remove);
 
+    // issue and reset: a validity like 72h, checked here so a typo costs no code.
+    std::uint32_t valid_seconds = 72 * 3600;
+    const CLI::Validator validity(
+        [&valid_seconds](std::string& value) -> std::string {
+            const auto parsed = parse_validity(value);
+            if (!parsed) return "must be a duration like 72h, 30m, 2s or 2d, from 1s to 366d";
+            valid_seconds = *parsed;
+            return "";
+        },
+        "", "validity");
+    add_user_command("issue", "Issue a 6-digit activation code (voids the previous one)",
+                     [&valid_seconds](const Context& c, const std::string& u) {
+                         return run_issue(c, u, valid_seconds);
+                     })
+        ->add_option("--valid", "How long the code works (default 72h)")
+        ->check(validity)
+        ->type_name("DURATION");
+    add_user_command("reset",
+                     "Device change: revoke tokens and recovery codes, issue an activation code",
+                     [&valid_seconds](const Context& c, const std::string& u) {
+                         return run_reset(c, u, valid_seconds);
+                     })
+        ->add_option("--valid", "How long the new code works (default 72h)")
+        ->check(validity)
+        ->type_name("DURATION");
+    add_user_command("recovery", "Make a new set of 10 recovery codes (voids the old set)",
+                     run_recovery);
+    std::string code1;
+    std::string code2;
+    auto* resync = add_user_command(
+        "resync", "Re-align a drifted TOTP clock or HOTP counter from two consecutive codes",
+        [&code1, &code2](const Context& c, const std::string& u) {
+            return run_resync(c, u, code1, code2);
+        });
+    resync->add_option("CODE1", code1, "A code from the token")->required();
+    resync->add_option("CODE2", code2, "The code right after it")->required();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {

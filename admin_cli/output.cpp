@@ -193,6 +193,8 @@ json user_info_json(const wire::UserInfo& info) {
                 {"suspended_at", suspended ? json_time(info.suspended_at) : json(nullptr)},
                 {"last_login", json_time(info.last_login)},
                 {"created", json_time(info.created)},
+                {"recovery_left", info.recovery_left},
+                {"activation_expires", json_time(info.activation_expires)},
                 {"tokens", std::move(tokens)}};
 }
 
@@ -242,6 +244,9 @@ void print_user_info(std::ostream& out, const wire::UserInfo& info) {
     out << "Failures:    " << info.failures << '\n';
     out << "Last login:  " << format_local_time(info.last_login) << '\n';
     out << "Created:     " << format_local_time(info.created) << '\n';
+    out << "Recovery:    " << info.recovery_left << " code(s) left\n";
+    if (info.activation_expires != 0)
+        out << "Activation:  a code is pending until " << format_local_time(info.activation_expires) << '\n';
     if (info.tokens.empty()) {
         out << "Tokens:      none\n";
         return;

@@ -31,7 +31,7 @@ TEST_F(FirstLoginTest, ActivationCodeThenQrThenFirstCodeWithPamtester) {
     ASSERT_TRUE(pamtester.expect("Verification code from your app: ")) << pamtester.output();
     std::smatch m;
     const std::string shown = pamtester.output();
-    ASSERT_TRUE(std::regex_search(shown, m, std::regex("otpauth://totp/kotp:alice\\?secret=([A-Z2-7]+)")));
+    ASSERT_TRUE(std::regex_search(shown, m, std::regex("otpauth://totp/kotp:alice\\?secret=([A-Z2-7]+)"))) << shown;
     EXPECT_THAT(shown, HasSubstr("Key string: "));
     EXPECT_THAT(shown, HasSubstr("\u2588"));
     pamtester.send_line(totp(m[1].str()));

@@ -1,6 +1,7 @@
 #include "process.hpp"
 
 #include <fcntl.h>
+#include <pty.h>
 #include <poll.h>
 #include <signal.h>
 #include <grp.h>
@@ -121,14 +122,11 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& log_path) {
 namespace kotp::test {
 
 Interactive::Interactive(const std::vector<std::string>& argv, const RunOptions& options) {
-    int in[2];
-    int out[2];
-    if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) return;
-    pid_ = ::fork();
+    // A pseudo-terminal, as a person has: programs line-buffer their output to it, and prompts
+    // with echo off behave as they do at a real terminal.
+    int master = -1;
+    pid_ = ::forkpty(&master, nullptr, nullptr, nullptr);
     if (pid_ == 0) {
-        ::dup2(in[0], 0);
-        ::dup2(out[1], 1);
-        ::dup2(out[1], 2);
         for (const auto& e : options.env) ::putenv(const_cast<char*>(e.c_str()));
         if (options.gid != static_cast<gid_t>(-1) && (::setgroups(0, nullptr) != 0 || ::setgid(options.gid) != 0))
             ::_exit(126);
@@ -137,10 +135,8 @@ Interactive::Interactive(const std::vector<std::string>& argv, const RunOptions&
         ::execvp(args[0], args.data());
         ::_exit(127);
     }
-    ::close(in[0]);
-    ::close(out[1]);
-    to_child_ = in[1];
-    from_child_ = out[0];
+    to_child_ = master;
+    from_child_ = ::dup(master);
 }
 
 Interactive::~Interactive() {
@@ -174,9 +170,7 @@ void Interactive::send_line(const std::string& line) {
 }
 
 int Interactive::wait(std::chrono::seconds timeout) {
-    ::close(to_child_);
-    to_child_ = -1;
-    expect(std::string(1, '\0'), timeout);  // drain until EOF (a NUL never appears)
+    expect(std::string(1, '\0'), timeout);  // drain until the child closes the terminal (EIO)
     const int code = wait_exit(pid_, timeout);
     pid_ = -1;
     return code;
