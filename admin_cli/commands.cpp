@@ -10,6 +10,7 @@
 #include "output.hpp"
 #include "qr_png.hpp"
 #include "qr_terminal.hpp"
+#include "user_exchange.hpp"
 
 namespace kotp::admin {
 namespace {
@@ -26,7 +27,7 @@ void print_json(const Context& ctx, const json& document) {
 
 // One line on stderr, and with --json an {"error": ...} document on stdout.
 int fail(const Context& ctx, int exit_status, std::string_view code, const std::string& message) {
-    *ctx.err << "kotp-admin: " << message << '\n' << std::flush;
+    *ctx.err << ctx.program << ": " << message << '\n' << std::flush;
     if (ctx.json) print_json(ctx, error_json(code, message));
     return exit_status;
 }
@@ -52,7 +53,7 @@ int fail_refused(const Context& ctx, const wire::ErrorReply& refusal) {
     const std::string detail = printable(refusal.text);
     if (!detail.empty() && detail != text.cause && detail != status_line(refusal.status))
         message += " (" + detail + ")";
-    *ctx.err << "kotp-admin: " << text.id << ": " << message << '\n' << std::flush;
+    *ctx.err << ctx.program << ": " << text.id << ": " << message << '\n' << std::flush;
     if (ctx.json) {
         json document = error_json(text.id, message);
         document["error"]["remedy"] = text.remedy;
@@ -321,6 +322,17 @@ int run_recovery(const Context& ctx, const std::string& user) {
              << " (they replace any earlier set; each works once, in place of a code):\n";
     for (const auto& code : reply.codes) *ctx.out << "  " << printable(code) << '\n';
     *ctx.out << std::flush;
+    return kExitOk;
+}
+
+int run_status(const Context& ctx) {
+    wire::UserInfo info;
+    if (const int status = exchange(ctx, wire::UserStatus{}, info); status != kExitOk) return status;
+    if (ctx.json) {
+        print_json(ctx, user_info_json(info));
+    } else {
+        print_user_info(*ctx.out, info);
+    }
     return kExitOk;
 }
 

@@ -23,6 +23,7 @@ enum ExitStatus : int {
 };
 
 struct Context {
+    std::string program = "kotp-admin";  // prefixes error lines
     std::string socket_path;
     bool json = false;
     std::chrono::milliseconds timeout{10'000};  // for each of connect, send and receive
