@@ -86,5 +86,35 @@ TEST_F(FirstLoginTest, ResetRevokesTheTokenAndIssuesANewActivationCode) {
     EXPECT_THAT(r.out, HasSubstr("PROMPT: Activation code: "));  // no token left: enrolment again
 }
 
+TEST_F(FirstLoginTest, RecoveryCodeLogsInOnceThenIsRefused) {
+    enroll("alice");
+    const auto json = admin_json({"recovery", "alice"});
+    const std::regex code("\"([a-z2-7]{5}-[a-z2-7]{5})\"");
+    std::vector<std::string> codes;
+    for (auto it = std::sregex_iterator(json.begin(), json.end(), code); it != std::sregex_iterator(); ++it)
+        codes.push_back((*it)[1].str());
+    ASSERT_EQ(codes.size(), 10u) << json;
+    auto r = login("alice", {codes[0]});
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_THAT(r.out, HasSubstr("recovery code"));
+    r = login("alice", {codes[0]});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_THAT(r.out, HasSubstr("KS1003"));
+    EXPECT_EQ(json_field(admin_json({"show", "alice"}), "recovery_left"), "9");
+    EXPECT_THAT(read_file(log_path), HasSubstr("recovery code used, 9 left"));
+}
+
+TEST_F(FirstLoginTest, ResyncFollowsADeviceWhoseClockIsTenMinutesFast) {
+    const auto secret = enroll("alice");
+    const auto ahead = [&](int seconds) {
+        return totp(secret, {"--totp", "-N", "now + " + std::to_string(seconds) + " seconds"});
+    };
+    EXPECT_EQ(login("alice", {ahead(600)}).exit_code, 1);  // beyond the window
+    const auto r = admin({"resync", "alice", ahead(630), ahead(660)});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.out, HasSubstr("drift"));
+    EXPECT_EQ(login("alice", {ahead(690)}).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace kotp::integration
