@@ -171,11 +171,7 @@ ReplyFrame AdminService::unlock(const Peer& peer, const wire::AdminUnlock& reque
     if (!user) return error_frame(wire::Status::UnknownUser, "no user " + quoted(request.user));
     const bool was_suspended = user->state == wire::UserState::Suspended;
     const std::string was = was_suspended ? user->reason : "not suspended";
-    user->state = wire::UserState::Active;
-    user->failures = 0;
-    user->reason.clear();
-    user->suspended_by_admin = false;
-    user->suspended_at = 0;
+    user->lift_suspension();
     store_.update_user(*user);
     audit(peer, user->name, "unlock", 0, "was: " + was);
     txn.commit();
@@ -258,11 +254,7 @@ ReplyFrame AdminService::reset(const Peer& peer, const wire::AdminReset& request
     store_.revoke_tokens(user->id);
     store_.delete_recovery_codes(user->id);
     // A device change is the identity check the seeds describe: it also lifts a suspension.
-    user->state = wire::UserState::Active;
-    user->failures = 0;
-    user->reason.clear();
-    user->suspended_by_admin = false;
-    user->suspended_at = 0;
+    user->lift_suspension();
     store_.update_user(*user);
     auto frame = issue_activation(*user, request.valid_seconds);
     audit(peer, user->name, "reset", 0, "tokens and recovery codes revoked, new activation code");

@@ -32,6 +32,15 @@ struct UserRecord {
     std::int64_t suspended_at = 0;
     std::int64_t last_login = 0;
     std::int64_t created = 0;
+
+    // Active again with a clean failure count (unlock, reset, an expired lockout).
+    void lift_suspension() {
+        state = wire::UserState::Active;
+        failures = 0;
+        reason.clear();
+        suspended_by_admin = false;
+        suspended_at = 0;
+    }
 };
 
 struct TokenRecord {

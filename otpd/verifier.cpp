@@ -46,10 +46,7 @@ bool Verifier::expire_lockout(UserRecord& user) const {
         config_.lockout_duration.count() == 0 ||
         clock_.now() < user.suspended_at + config_.lockout_duration.count())
         return false;
-    user.state = wire::UserState::Active;
-    user.failures = 0;
-    user.reason.clear();
-    user.suspended_at = 0;
+    user.lift_suspension();
     return true;
 }
 

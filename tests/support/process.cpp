@@ -37,6 +37,17 @@ std::string temp_file() {
     return pattern;
 }
 
+// In a forked child: the environment, user and group of `options`, then argv. Never returns.
+[[noreturn]] void exec_as(const std::vector<std::string>& argv, const RunOptions& options) {
+    for (const auto& e : options.env) ::putenv(const_cast<char*>(e.c_str()));
+    if (options.gid != static_cast<gid_t>(-1) && (::setgroups(0, nullptr) != 0 || ::setgid(options.gid) != 0))
+        ::_exit(126);
+    if (options.uid != static_cast<uid_t>(-1) && ::setuid(options.uid) != 0) ::_exit(126);
+    auto args = c_argv(argv);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+}
+
 }  // namespace
 
 std::string read_file(const std::string& path) {
@@ -83,13 +94,7 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
         ::dup2(in, 0);
         ::dup2(out, 1);
         ::dup2(err, 2);
-        for (const auto& e : options.env) ::putenv(const_cast<char*>(e.c_str()));
-        if (options.gid != static_cast<gid_t>(-1) && (::setgroups(0, nullptr) != 0 || ::setgid(options.gid) != 0))
-            ::_exit(126);
-        if (options.uid != static_cast<uid_t>(-1) && ::setuid(options.uid) != 0) ::_exit(126);
-        auto args = c_argv(argv);
-        ::execvp(args[0], args.data());
-        ::_exit(127);
+        exec_as(argv, options);
     }
     RunResult result;
     result.exit_code = wait_exit(pid, options.timeout);
@@ -127,13 +132,7 @@ Interactive::Interactive(const std::vector<std::string>& argv, const RunOptions&
     int master = -1;
     pid_ = ::forkpty(&master, nullptr, nullptr, nullptr);
     if (pid_ == 0) {
-        for (const auto& e : options.env) ::putenv(const_cast<char*>(e.c_str()));
-        if (options.gid != static_cast<gid_t>(-1) && (::setgroups(0, nullptr) != 0 || ::setgid(options.gid) != 0))
-            ::_exit(126);
-        if (options.uid != static_cast<uid_t>(-1) && ::setuid(options.uid) != 0) ::_exit(126);
-        auto args = c_argv(argv);
-        ::execvp(args[0], args.data());
-        ::_exit(127);
+        exec_as(argv, options);
     }
     to_child_ = master;
     from_child_ = ::dup(master);
