@@ -10,64 +10,12 @@
 #include "output.hpp"
 #include "qr_png.hpp"
 #include "qr_terminal.hpp"
-#include "user_exchange.hpp"
+#include "report.hpp"
 
 namespace kotp::admin {
 namespace {
 
 using nlohmann::json;
-
-// Replaces invalid UTF-8 from otpd instead of throwing; the dump is wiped because it may hold
-// a secret.
-void print_json(const Context& ctx, const json& document) {
-    std::string text = document.dump(2, ' ', false, json::error_handler_t::replace);
-    *ctx.out << text << '\n' << std::flush;
-    wipe(text);
-}
-
-// One line on stderr, and with --json an {"error": ...} document on stdout.
-int fail(const Context& ctx, int exit_status, std::string_view code, const std::string& message) {
-    *ctx.err << ctx.program << ": " << message << '\n' << std::flush;
-    if (ctx.json) print_json(ctx, error_json(code, message));
-    return exit_status;
-}
-
-int fail_protocol(const Context& ctx, const std::string& what) {
-    return fail(ctx, kExitRefused, describe(wire::Status::ProtocolError).id,
-                "protocol error: " + what + " (otpd at " + ctx.socket_path +
-                    " speaks another protocol version?)");
-}
-
-int fail_transport(const Context& ctx, ClientError error) {
-    if (error == ClientError::BadFrame) return fail_protocol(ctx, to_string(error));
-    const wire::Status status = error == ClientError::UntrustedOwner
-                                    ? wire::Status::UntrustedSocket
-                                    : wire::Status::ServiceUnavailable;
-    return fail(ctx, kExitUnreachable, describe(status).id,
-                "cannot talk to otpd at " + ctx.socket_path + ": " + to_string(error));
-}
-
-int fail_refused(const Context& ctx, const wire::ErrorReply& refusal) {
-    const StatusText text = describe(refusal.status);
-    std::string message = text.cause;
-    const std::string detail = printable(refusal.text);
-    if (!detail.empty() && detail != text.cause && detail != status_line(refusal.status))
-        message += " (" + detail + ")";
-    *ctx.err << ctx.program << ": " << text.id << ": " << message << '\n' << std::flush;
-    if (ctx.json) {
-        json document = error_json(text.id, message);
-        document["error"]["remedy"] = text.remedy;
-        print_json(ctx, document);
-    }
-    switch (refusal.status) {
-        case wire::Status::PermissionDenied:
-            return kExitPermission;
-        case wire::Status::UnknownUser:
-            return kExitUnknownUser;
-        default:
-            return kExitRefused;
-    }
-}
 
 const char* type_name(wire::MessageType type) {
     switch (type) {
@@ -252,38 +200,44 @@ int run_remove(const Context& ctx, const std::string& user) {
 namespace {
 
 // The reply of issue and reset: the activation code, shown once.
-int show_activation(const Context& ctx, const wire::ActivationIssued& issued, const char* preamble) {
+int show_activation(const Context& ctx, const wire::ActivationIssued& issued,
+                    std::string_view preamble) {
+    if (issued.code.empty() || issued.expires == 0)
+        return fail_protocol(ctx, "the ActivationIssued reply has no code or no expiry");
     if (ctx.json) {
-        json document{{"user", issued.user}, {"code", issued.code}, {"expires", json_time(issued.expires)}};
+        json document{
+            {"user", issued.user}, {"code", issued.code}, {"expires", json_time(issued.expires)}};
         print_json(ctx, document);
         wipe(document["code"].get_ref<std::string&>());
         return kExitOk;
     }
-    *ctx.out << preamble << "Activation code for " << printable(issued.user) << ": " << printable(issued.code)
-             << "\nValid until " << format_local_time(issued.expires)
-             << ", usable once. At the next login the user types it, scans the QR code shown,\n"
-                "and confirms with the first code from the app.\n"
+    *ctx.out << preamble << "Activation code for " << printable(issued.user) << ": "
+             << printable(issued.code) << "\nValid until " << format_local_time(issued.expires)
+             << ", usable once.\nThe user types it at the next login (or runs 'kotp enroll'), "
+                "scans the QR code\nshown and confirms with the first code from the app.\n"
              << std::flush;
     return kExitOk;
 }
+
+// Digits, then an optional unit; the value is bounded before it is multiplied.
+constexpr std::size_t kMaxValidityDigits = 9;
 
 }  // namespace
 
 std::optional<std::uint32_t> parse_validity(const std::string& text) {
     if (text.empty()) return std::nullopt;
+    static constexpr std::string_view kUnits = "smhd";
+    static constexpr std::uint64_t kUnitSeconds[] = {1, 60, 3600, 86400};
+    std::string_view digits = text;
     std::uint64_t unit = 1;
-    std::string digits = text;
-    switch (text.back()) {
-        case 's': unit = 1; digits.pop_back(); break;
-        case 'm': unit = 60; digits.pop_back(); break;
-        case 'h': unit = 3600; digits.pop_back(); break;
-        case 'd': unit = 86400; digits.pop_back(); break;
-        default: break;
+    if (const std::size_t u = kUnits.find(text.back()); u != std::string_view::npos) {
+        unit = kUnitSeconds[u];
+        digits.remove_suffix(1);
     }
-    if (digits.empty() || digits.size() > 9 ||
-        digits.find_first_not_of("0123456789") != std::string::npos)
+    if (digits.empty() || digits.size() > kMaxValidityDigits ||
+        digits.find_first_not_of("0123456789") != std::string_view::npos)
         return std::nullopt;
-    const std::uint64_t seconds = std::stoull(digits) * unit;
+    const std::uint64_t seconds = std::stoull(std::string(digits)) * unit;
     if (seconds < 1 || seconds > wire::kMaxActivationValidity) return std::nullopt;
     return static_cast<std::uint32_t>(seconds);
 }
@@ -304,7 +258,8 @@ int run_reset(const Context& ctx, const std::string& user, std::uint32_t valid_s
     wire::ActivationIssued reply;
     if (const int status = exchange(ctx, request, reply); status != kExitOk) return status;
     return show_activation(ctx, reply,
-                           "Revoked every token and recovery code of the user and lifted any suspension.\n");
+                           "Revoked every token and every recovery code of " + printable(user) +
+                               " and lifted any suspension:\ntheir old codes no longer work.\n");
 }
 
 int run_recovery(const Context& ctx, const std::string& user) {
@@ -312,22 +267,26 @@ int run_recovery(const Context& ctx, const std::string& user) {
     request.user = user;
     wire::RecoveryCodes reply;
     if (const int status = exchange(ctx, request, reply); status != kExitOk) return status;
+    if (reply.codes.empty()) return fail_protocol(ctx, "the RecoveryCodes reply holds no code");
     if (ctx.json) {
         json document{{"user", reply.user}, {"codes", reply.codes}};
         print_json(ctx, document);
         for (auto& code : document["codes"]) wipe(code.get_ref<std::string&>());
         return kExitOk;
     }
-    *ctx.out << "Recovery codes for " << printable(reply.user)
-             << " (they replace any earlier set; each works once, in place of a code):\n";
+    *ctx.out << "New recovery codes for " << printable(reply.user) << ":\n";
     for (const auto& code : reply.codes) *ctx.out << "  " << printable(code) << '\n';
-    *ctx.out << std::flush;
+    *ctx.out
+        << "They replace any earlier set, which no longer works. Each code works once, in\n"
+           "place of a code from the app. Hand them over privately; they are not shown again.\n"
+        << std::flush;
     return kExitOk;
 }
 
 int run_status(const Context& ctx) {
     wire::UserInfo info;
-    if (const int status = exchange(ctx, wire::UserStatus{}, info); status != kExitOk) return status;
+    if (const int status = exchange(ctx, wire::UserStatus{}, info); status != kExitOk)
+        return status;
     if (ctx.json) {
         print_json(ctx, user_info_json(info));
     } else {

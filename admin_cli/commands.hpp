@@ -1,10 +1,11 @@
-// One function per kotp-admin command: build the request, exchange it with otpd, print the
-// reply. Each returns the process exit status.
+// One function per kotp-admin command (and kotp status): build the request, exchange it with otpd,
+// print the reply. Each returns the process exit status.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <iostream>
+#include <istream>
 #include <optional>
 #include <string>
 
@@ -29,6 +30,10 @@ struct Context {
     std::chrono::milliseconds timeout{10'000};  // for each of connect, send and receive
     std::ostream* out = &std::cout;
     std::ostream* err = &std::cerr;
+    // kotp's interactive commands read the answers from `in`; `in_fd` is checked for a terminal
+    // (echo off for codes) and names the tty otpd logs. Tests pass a string stream and -1.
+    std::istream* in = &std::cin;
+    int in_fd = 0;
 };
 
 struct EnrollOptions {
@@ -52,6 +57,9 @@ int run_reset(const Context& ctx, const std::string& user, std::uint32_t valid_s
 int run_recovery(const Context& ctx, const std::string& user);
 int run_resync(const Context& ctx, const std::string& user, const std::string& code1,
                const std::string& code2);
+
+// kotp status: the calling user's own record (otpd knows the caller from SO_PEERCRED).
+int run_status(const Context& ctx);
 
 // "72h", "30m", "2s", "2d" or plain seconds, 1 s to 366 days; nullopt otherwise.
 std::optional<std::uint32_t> parse_validity(const std::string& text);

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <string>
 
+#include "cli_parse.hpp"
 #include "commands.hpp"
 #include "kotp/client.hpp"
 #include "kotp/wire.hpp"
@@ -67,36 +68,12 @@ CLI::Validator new_private_file() {
         "", "new private file");
 }
 
-CLI::Validator timeout_range() {
-    return CLI::Validator(
-        [](std::string& value) -> std::string {
-            double seconds = 0;
-            if (!CLI::detail::lexical_cast(value, seconds) ||
-                !(seconds >= 0.1 && seconds <= 3600.0))
-                return "must be a number of seconds from 0.1 to 3600, not " + value;
-            return "";
-        },
-        "", "0.1 to 3600");
-}
-
 // Maps an option's name back to its enum through the names output.hpp prints.
 template <typename Enum>
 Enum from_name(const std::string& name, std::initializer_list<Enum> values) {
     for (const Enum value : values)
         if (name == to_string(value)) return value;
     return *values.begin();  // unreachable: CLI::IsMember accepted only these names
-}
-
-int report_parse_error(const CLI::App& app, const CLI::ParseError& error) {
-    if (error.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success))
-        return app.exit(error);  // --help, --version
-    std::string message = error.what();
-    // CLI11 says "A subcommand is required" for a misspelt command too: name the word instead.
-    if (app.get_subcommands().empty() && !app.remaining().empty())
-        message = "unknown command: " + app.remaining().front();
-    std::replace(message.begin(), message.end(), '\n', ' ');
-    std::cerr << "kotp-admin: " << message << "\nRun with --help for more information.\n";
-    return kExitUsage;
 }
 
 }  // namespace
@@ -189,7 +166,10 @@ int main(int argc, char** argv) {
     const CLI::Validator validity(
         [&valid_seconds](std::string& value) -> std::string {
             const auto parsed = parse_validity(value);
-            if (!parsed) return "must be a duration like 72h, 30m, 2s or 2d, from 1s to 366d";
+            if (!parsed)
+                return "must be seconds, or a number with s, m, h or d (30s, 5m, 72h, 2d), "
+                       "from 1s to 366d, not " +
+                       value;
             valid_seconds = *parsed;
             return "";
         },
@@ -198,7 +178,9 @@ int main(int argc, char** argv) {
                      [&valid_seconds](const Context& c, const std::string& u) {
                          return run_issue(c, u, valid_seconds);
                      })
-        ->add_option("--valid", "How long the code works (default 72h)")
+        ->add_option("--valid",
+                     "How long the code works: seconds, or 30s, 5m, 72h, 2d (default 72h, "
+                     "at most 366d)")
         ->check(validity)
         ->type_name("DURATION");
     add_user_command("reset",
@@ -206,7 +188,7 @@ int main(int argc, char** argv) {
                      [&valid_seconds](const Context& c, const std::string& u) {
                          return run_reset(c, u, valid_seconds);
                      })
-        ->add_option("--valid", "How long the new code works (default 72h)")
+        ->add_option("--valid", "How long the new activation code works (as for issue)")
         ->check(validity)
         ->type_name("DURATION");
     add_user_command("recovery", "Make a new set of 10 recovery codes (voids the old set)",
@@ -218,13 +200,14 @@ int main(int argc, char** argv) {
         [&code1, &code2](const Context& c, const std::string& u) {
             return run_resync(c, u, code1, code2);
         });
-    resync->add_option("CODE1", code1, "A code from the token")->required();
-    resync->add_option("CODE2", code2, "The code right after it")->required();
+    const CLI::Validator code_field = text_field(kotp::wire::kMaxCodeText, false, "CODE");
+    resync->add_option("CODE1", code1, "A code from the token")->required()->check(code_field);
+    resync->add_option("CODE2", code2, "The code right after it")->required()->check(code_field);
 
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {
-        return report_parse_error(app, error);
+        return report_parse_error(app, error, "kotp-admin");
     }
     ctx.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::duration<double>(timeout_seconds));

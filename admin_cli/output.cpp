@@ -246,7 +246,8 @@ void print_user_info(std::ostream& out, const wire::UserInfo& info) {
     out << "Created:     " << format_local_time(info.created) << '\n';
     out << "Recovery:    " << info.recovery_left << " code(s) left\n";
     if (info.activation_expires != 0)
-        out << "Activation:  a code is pending until " << format_local_time(info.activation_expires) << '\n';
+        out << "Activation:  activation code pending until "
+            << format_local_time(info.activation_expires) << '\n';
     if (info.tokens.empty()) {
         out << "Tokens:      none\n";
         return;

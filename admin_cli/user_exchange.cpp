@@ -1,10 +1,14 @@
 #include "user_exchange.hpp"
 
 #include <pwd.h>
+#include <signal.h>
 #include <termios.h>
 #include <unistd.h>
 
-#include <iostream>
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,125 +16,299 @@
 #include "kotp/messages.hpp"
 #include "kotp/status.hpp"
 #include "kotp/wipe.hpp"
+#include "report.hpp"
 
 namespace kotp::admin {
 namespace {
 
-// More prompts than any exchange needs (activation, first code) means a confused otpd.
-constexpr int kMaxSteps = 8;
+// As the PAM module: an exchange is a handful of steps (activation or current code, first
+// code); an otpd that keeps asking past this is broken, and kotp stops rather than loop.
+constexpr int kMaxSteps = 16;
+constexpr const char* kDefaultPrompt = "Verification code: ";
+
+// A user who takes this long at a prompt may have outlasted otpd's answer_timeout.
+constexpr auto kSlowAnswer = std::chrono::seconds(60);
 
 std::string own_user_name() {
     std::vector<char> buf(16384);
     struct passwd pw {};
     struct passwd* found = nullptr;
-    if (getpwuid_r(getuid(), &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr) return {};
+    if (::getpwuid_r(::getuid(), &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr)
+        return {};
     return found->pw_name;
 }
 
-// Reads one line from stdin; with echo off at a terminal when `echo` is false.
-bool read_answer(bool echo, std::string& line) {
-    struct termios saved {};
-    const bool terminal = ::isatty(STDIN_FILENO) && ::tcgetattr(STDIN_FILENO, &saved) == 0;
-    if (terminal && !echo) {
-        struct termios quiet = saved;
+// The terminal settings to put back if a signal arrives while echo is off.
+struct termios g_saved_termios {};
+volatile sig_atomic_t g_echo_off_fd = -1;
+
+extern "C" void restore_echo_and_reraise(int signal_number) {
+    if (g_echo_off_fd >= 0) ::tcsetattr(g_echo_off_fd, TCSANOW, &g_saved_termios);
+    ::signal(signal_number, SIG_DFL);
+    ::raise(signal_number);
+}
+
+// Turns echo off on `fd` for its lifetime; Ctrl-C, a hang-up or a kill puts it back.
+class EchoOff {
+  public:
+    explicit EchoOff(int fd) {
+        if (::tcgetattr(fd, &g_saved_termios) != 0) return;
+        struct sigaction action {};
+        action.sa_handler = restore_echo_and_reraise;
+        sigemptyset(&action.sa_mask);
+        for (std::size_t i = 0; i < kSignals.size(); ++i)
+            ::sigaction(kSignals[i], &action, &previous_[i]);
+        struct termios quiet = g_saved_termios;
         quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-        ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+        g_echo_off_fd = fd;
+        if (::tcsetattr(fd, TCSAFLUSH, &quiet) != 0) g_echo_off_fd = -1;
+        fd_ = fd;
     }
-    const bool ok = static_cast<bool>(std::getline(std::cin, line));
-    if (terminal && !echo) {
-        ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
-        std::cout << '\n';
+    ~EchoOff() {
+        if (fd_ < 0) return;
+        if (g_echo_off_fd >= 0) ::tcsetattr(fd_, TCSAFLUSH, &g_saved_termios);
+        g_echo_off_fd = -1;
+        for (std::size_t i = 0; i < kSignals.size(); ++i)
+            ::sigaction(kSignals[i], &previous_[i], nullptr);
     }
+    EchoOff(const EchoOff&) = delete;
+    EchoOff& operator=(const EchoOff&) = delete;
+
+  private:
+    static constexpr std::array<int, 4> kSignals{SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    std::array<struct sigaction, 4> previous_{};
+    int fd_ = -1;
+};
+
+bool is_terminal(int fd) {
+    return fd >= 0 && ::isatty(fd) == 1;
+}
+
+// Reads one line (without its "\n" or "\r\n") into `line`; false at the end of input. Echo is
+// off at a terminal unless otpd asked for it; what the user typed is not echoed then, nor at all
+// when the input is not a terminal, so a newline is printed to end the prompt's line.
+bool read_answer(const Context& ctx, bool echo, std::string& line) {
+    const bool terminal = is_terminal(ctx.in_fd);
+    line.reserve(wire::kMaxResponse + 1);  // a code never makes the string move (and leave copies)
+    bool ok = false;
+    {
+        std::optional<EchoOff> quiet;
+        if (terminal && !echo) quiet.emplace(ctx.in_fd);
+        ok = static_cast<bool>(std::getline(*ctx.in, line));
+    }
+    if (!(terminal && echo)) *ctx.out << '\n' << std::flush;
+    if (ok && !line.empty() && line.back() == '\r') line.pop_back();
     return ok;
 }
 
-int exit_for(wire::Status status) {
-    switch (status) {
-        case wire::Status::PermissionDenied: return kExitPermission;
-        case wire::Status::UnknownUser: return kExitUnknownUser;
-        default: return kExitRefused;
+void show_text(std::ostream& out, std::string_view text) {
+    if (text.empty()) return;
+    const std::string safe = terminal_text(text);
+    out << safe;
+    if (safe.empty() || safe.back() != '\n') out << '\n';
+}
+
+const char* type_name(wire::MessageType type) {
+    switch (type) {
+        case wire::MessageType::AuthStep:
+            return "AuthStep";
+        case wire::MessageType::Error:
+            return "Error";
+        default:
+            return "another reply";
     }
 }
 
-int unreachable(const Context& ctx, ClientError e) {
-    *ctx.err << ctx.program << ": cannot talk to otpd at " << ctx.socket_path << ": " << to_string(e) << '\n';
-    return kExitUnreachable;
+// Length of the UTF-8 sequence that starts at s[i] if it is well formed (shortest form, no
+// surrogates, at most U+10FFFF), 0 otherwise; sets `code_point`.
+std::size_t utf8_sequence(std::string_view s, std::size_t i, std::uint32_t& code_point) {
+    const auto byte = [&s](std::size_t k) { return static_cast<std::uint8_t>(s[k]); };
+    const std::uint8_t lead = byte(i);
+    std::size_t length = 0;
+    std::uint32_t min = 0;
+    if (lead >= 0xc2 && lead <= 0xdf) {
+        length = 2, min = 0x80, code_point = lead & 0x1fU;
+    } else if (lead >= 0xe0 && lead <= 0xef) {
+        length = 3, min = 0x800, code_point = lead & 0x0fU;
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+        length = 4, min = 0x10000, code_point = lead & 0x07U;
+    } else {
+        return 0;
+    }
+    if (i + length > s.size()) return 0;
+    for (std::size_t k = 1; k < length; ++k) {
+        if ((byte(i + k) & 0xc0U) != 0x80U) return 0;
+        code_point = (code_point << 6) | (byte(i + k) & 0x3fU);
+    }
+    if (code_point < min || code_point > 0x10ffff || (code_point >= 0xd800 && code_point <= 0xdfff))
+        return 0;
+    return length;
 }
+
+class UserExchange {
+  public:
+    UserExchange(const Context& ctx, wire::Intent intent) : ctx_(ctx), intent_(intent) {}
+
+    int run() {
+        wire::AuthBegin begin;
+        begin.user = own_user_name();
+        if (begin.user.empty())
+            return fail(ctx_, kExitRefused, describe(wire::Status::UnknownUser).id,
+                        "your uid " + std::to_string(::getuid()) + " has no user name");
+        begin.service = "kotp";
+        begin.rhost = "";
+        const char* tty = ctx_.in_fd >= 0 ? ::ttyname(ctx_.in_fd) : nullptr;
+        if (tty != nullptr && std::string_view(tty).size() <= wire::kMaxTty) begin.tty = tty;
+        begin.intent = intent_;
+        const auto begin_frame = wire::encode_frame(begin);
+        if (begin_frame.empty())
+            return fail(ctx_, kExitRefused, describe(wire::Status::InvalidArgument).id,
+                        "your user name does not fit the protocol");
+
+        if (const auto e =
+                connection_.connect(ctx_.socket_path, ctx_.timeout, TrustedOwner::RootOtpdOrSelf);
+            e != ClientError::None)
+            return fail_transport(ctx_, e);
+        if (const auto e = connection_.send(begin_frame, ctx_.timeout); e != ClientError::None)
+            return fail_transport(ctx_, e);
+
+        for (int step = 0; step < kMaxSteps; ++step) {
+            Frame reply;
+            if (const auto e = connection_.receive(reply, ctx_.timeout); e != ClientError::None)
+                return lost_otpd(e);
+            const int status = handle(reply);
+            wipe(reply.payload);  // a Success text holds recovery codes, a Prompt a secret
+            if (status != kContinue) return status;
+        }
+        return fail_protocol(ctx_,
+                             "otpd asked more than " + std::to_string(kMaxSteps) + " questions");
+    }
+
+  private:
+    // Not an exit status: handle() returns it when the exchange goes on.
+    static constexpr int kContinue = -1;
+
+    int handle(const Frame& reply) {
+        if (reply.type == wire::MessageType::Error) {
+            wire::ErrorReply refusal;
+            if (const auto d = wire::decode_payload(reply.payload, refusal);
+                d != wire::DecodeError::None)
+                return fail_protocol(ctx_, std::string("malformed Error reply: ") + to_string(d));
+            return fail_refused(ctx_, refusal);
+        }
+        if (reply.type != wire::MessageType::AuthStep)
+            return fail_protocol(ctx_, std::string("expected AuthStep, got ") +
+                                           type_name(reply.type) + " (type " +
+                                           std::to_string(static_cast<unsigned>(reply.type)) + ")");
+        wire::AuthStep step;
+        if (const auto d = wire::decode_payload(reply.payload, step); d != wire::DecodeError::None)
+            return fail_protocol(ctx_, std::string("malformed AuthStep reply: ") + to_string(d));
+        int status = kContinue;
+        switch (step.outcome) {
+            case wire::Outcome::Prompt:
+                status = prompt_and_answer(step);
+                break;
+            case wire::Outcome::Success:
+                show_text(*ctx_.out, step.text);
+                *ctx_.out << std::flush;
+                status = kExitOk;
+                break;
+            case wire::Outcome::Failure:
+                status = refused(step);
+                break;
+        }
+        wipe(step.text);
+        wipe(step.prompt);
+        return status;
+    }
+
+    int prompt_and_answer(const wire::AuthStep& step) {
+        // The text before a prompt is part of the question: the QR code, the key string.
+        show_text(*ctx_.out, step.text);
+        *ctx_.out << (step.prompt.empty() ? std::string(kDefaultPrompt)
+                                          : terminal_text(step.prompt))
+                  << std::flush;
+
+        wire::AuthAnswer answer;  // wipes the response when it goes out of scope
+        const auto asked = std::chrono::steady_clock::now();
+        const bool got = read_answer(ctx_, step.echo, answer.response);
+        slow_answer_ = std::chrono::steady_clock::now() - asked > kSlowAnswer;
+        // Before the first answer otpd has changed nothing; after it (an activation code is
+        // used up once accepted) the exchange just stops where it is.
+        const std::string outcome = answers_sent_ == 0 ? "; nothing was changed" : "; stopped";
+        if (!got)
+            return fail(ctx_, kExitRefused, describe(wire::Status::ConversationFailed).id,
+                        "no answer (end of input)" + outcome);
+        if (answer.response.size() > wire::kMaxResponse)
+            return fail(ctx_, kExitRefused, describe(wire::Status::BadCodeFormat).id,
+                        "the answer is longer than " + std::to_string(wire::kMaxResponse) +
+                            " bytes and was not sent" + outcome);
+        auto frame = wire::encode_frame(answer);
+        if (frame.empty())
+            return fail(ctx_, kExitRefused, describe(wire::Status::BadCodeFormat).id,
+                        "the answer cannot be sent (it holds a NUL byte)" + outcome);
+        const auto e = connection_.send(frame, ctx_.timeout);
+        wipe(frame);
+        if (e != ClientError::None) return lost_otpd(e);
+        ++answers_sent_;
+        return kContinue;
+    }
+
+    // otpd refused: its own text (which names the status ID), or the status table's line.
+    int refused(const wire::AuthStep& step) {
+        if (step.status == wire::Status::Ok) return fail_protocol(ctx_, "a refusal with status Ok");
+        const StatusText text = describe(step.status);
+        const std::string message =
+            step.text.empty() ? std::string(text.id) + ": " + text.cause + " " + text.remedy
+                              : terminal_text(step.text);
+        show_text(*ctx_.err, message);
+        *ctx_.err << std::flush;
+        return exit_status_for(step.status);
+    }
+
+    int lost_otpd(ClientError e) {
+        const int status = fail_transport(ctx_, e);
+        if (e == ClientError::Closed && slow_answer_)
+            *ctx_.err << ctx_.program
+                      << ": (otpd waits a limited time for each answer; run the command again)\n";
+        return status;
+    }
+
+    const Context& ctx_;
+    wire::Intent intent_;
+    OtpdConnection connection_;
+    bool slow_answer_ = false;
+    int answers_sent_ = 0;
+};
 
 }  // namespace
 
 std::string terminal_text(std::string_view text) {
     std::string out;
-    for (const char c : text) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (c == '\n' || (byte >= 0x20 && byte != 0x7f)) out.push_back(c);
+    out.reserve(text.size());
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const auto byte = static_cast<std::uint8_t>(text[i]);
+        if (byte < 0x80) {
+            if (byte == '\n' || (byte >= 0x20 && byte != 0x7f)) out.push_back(text[i]);
+            ++i;
+            continue;
+        }
+        std::uint32_t code_point = 0;
+        const std::size_t length = utf8_sequence(text, i, code_point);
+        if (length == 0) {
+            ++i;
+            continue;
+        }
+        if (code_point >= 0xa0) out.append(text.substr(i, length));  // not a C1 control
+        i += length;
     }
     return out;
 }
 
 int run_user_exchange(const Context& ctx, wire::Intent intent) {
-    wire::AuthBegin begin;
-    begin.user = own_user_name();
-    if (begin.user.empty()) {
-        *ctx.err << "kotp: your uid " << getuid() << " has no user name\n";
-        return kExitRefused;
-    }
-    begin.service = "kotp";
-    const char* tty = ::ttyname(STDIN_FILENO);
-    begin.tty = tty != nullptr ? tty : "";
-    begin.intent = intent;
-
-    OtpdConnection connection;
-    if (const auto e = connection.connect(ctx.socket_path, ctx.timeout, TrustedOwner::RootOtpdOrSelf);
-        e != ClientError::None)
-        return unreachable(ctx, e);
-    auto frame = wire::encode_frame(begin);
-    if (const auto e = connection.send(frame, ctx.timeout); e != ClientError::None) return unreachable(ctx, e);
-
-    for (int step = 0; step < kMaxSteps; ++step) {
-        Frame reply;
-        if (const auto e = connection.receive(reply, ctx.timeout); e != ClientError::None)
-            return unreachable(ctx, e);
-        if (reply.type == wire::MessageType::Error) {
-            wire::ErrorReply error;
-            if (wire::decode_payload(reply.payload, error) != wire::DecodeError::None) break;
-            *ctx.err << "kotp: " << status_line(error.status)
-                     << (error.text.empty() ? "" : " (" + terminal_text(error.text) + ")") << '\n';
-            return exit_for(error.status);
-        }
-        wire::AuthStep auth_step;
-        if (reply.type != wire::MessageType::AuthStep ||
-            wire::decode_payload(reply.payload, auth_step) != wire::DecodeError::None)
-            break;
-        wipe(reply.payload);
-        if (auth_step.outcome == wire::Outcome::Success) {
-            if (!auth_step.text.empty()) *ctx.out << terminal_text(auth_step.text) << '\n';
-            wipe(auth_step.text);
-            return kExitOk;
-        }
-        if (auth_step.outcome == wire::Outcome::Failure) {
-            *ctx.err << terminal_text(auth_step.text) << '\n';
-            return exit_for(auth_step.status);
-        }
-        if (!auth_step.text.empty()) *ctx.out << terminal_text(auth_step.text) << '\n';
-        *ctx.out << terminal_text(auth_step.prompt) << std::flush;
-        wipe(auth_step.text);
-        wire::AuthAnswer answer;
-        if (!read_answer(auth_step.echo, answer.response)) {
-            *ctx.err << "\nkotp: no answer (end of input); nothing was changed\n";
-            return kExitRefused;
-        }
-        frame = wire::encode_frame(answer);
-        if (frame.empty()) {
-            *ctx.err << "kotp: that answer is too long\n";
-            return kExitRefused;
-        }
-        const auto e = connection.send(frame, ctx.timeout);
-        wipe(frame);
-        if (e != ClientError::None) return unreachable(ctx, e);
-    }
-    *ctx.err << "kotp: " << status_line(wire::Status::ProtocolError) << '\n';
-    return kExitRefused;
+    UserExchange exchange(ctx, intent);
+    return exchange.run();
 }
 
 }  // namespace kotp::admin

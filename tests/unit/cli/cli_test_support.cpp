@@ -67,6 +67,19 @@ TempDir::~TempDir() {
 
 FakeOtpd::FakeOtpd(const TempDir& dir, std::vector<ScriptedReply> script)
     : path_(dir.file("otpd.sock")) {
+    std::vector<Conversation> conversations;
+    for (ScriptedReply& step : script) conversations.push_back({{std::move(step)}});
+    listen();
+    thread_ = std::thread([this, c = std::move(conversations)]() mutable { serve(std::move(c)); });
+}
+
+FakeOtpd::FakeOtpd(const TempDir& dir, std::vector<Conversation> conversations)
+    : path_(dir.file("otpd.sock")) {
+    listen();
+    thread_ = std::thread([this, c = std::move(conversations)]() mutable { serve(std::move(c)); });
+}
+
+void FakeOtpd::listen() {
     listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_un addr {};
     addr.sun_family = AF_UNIX;
@@ -75,7 +88,6 @@ FakeOtpd::FakeOtpd(const TempDir& dir, std::vector<ScriptedReply> script)
         ::bind(listen_fd_, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) != 0 ||
         ::listen(listen_fd_, 8) != 0)
         throw std::runtime_error("cannot listen on " + path_);
-    thread_ = std::thread([this, s = std::move(script)]() mutable { serve(std::move(s)); });
 }
 
 FakeOtpd::~FakeOtpd() {
@@ -88,8 +100,8 @@ const std::vector<Frame>& FakeOtpd::requests() {
     return requests_;
 }
 
-void FakeOtpd::serve(std::vector<ScriptedReply> script) {
-    for (const ScriptedReply& step : script) {
+void FakeOtpd::serve(std::vector<Conversation> conversations) {
+    for (const Conversation& conversation : conversations) {
         // Never wait for ever: a client that gives up early must not hang the test.
         struct pollfd p {
             listen_fd_, POLLIN, 0
@@ -97,22 +109,37 @@ void FakeOtpd::serve(std::vector<ScriptedReply> script) {
         if (::poll(&p, 1, 5000) != 1) return;
         const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
         if (fd < 0) return;
-        Frame request;
-        if (read_request(fd, request)) requests_.push_back(std::move(request));
-        if (step.reply_after.count() > 0) std::this_thread::sleep_for(step.reply_after);
-        if (step.reply_after.count() >= 0 && !step.reply.empty())
-            (void)::send(fd, step.reply.data(), step.reply.size(), MSG_NOSIGNAL);
+        for (const ScriptedReply& step : conversation.turns) {
+            struct pollfd c {
+                fd, POLLIN, 0
+            };
+            Frame request;
+            if (::poll(&c, 1, 5000) != 1 || !read_request(fd, request)) break;
+            requests_.push_back(std::move(request));
+            if (step.reply_after.count() > 0) std::this_thread::sleep_for(step.reply_after);
+            if (step.reply_after.count() < 0) break;  // hang up without answering
+            if (!step.reply.empty())
+                (void)::send(fd, step.reply.data(), step.reply.size(), MSG_NOSIGNAL);
+        }
         ::close(fd);
     }
 }
 
-RunResult run_program(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+RunResult run_program(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                      const std::string& stdin_text) {
+    int in_pipe[2];
     int out_pipe[2];
     int err_pipe[2];
-    if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0)
+    if (::pipe2(in_pipe, O_CLOEXEC) != 0 || ::pipe2(out_pipe, O_CLOEXEC) != 0 ||
+        ::pipe2(err_pipe, O_CLOEXEC) != 0)
         throw std::runtime_error("pipe failed");
+    if (!stdin_text.empty() && ::write(in_pipe[1], stdin_text.data(), stdin_text.size()) !=
+                                   static_cast<ssize_t>(stdin_text.size()))
+        throw std::runtime_error("stdin text does not fit the pipe");
+    ::close(in_pipe[1]);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, in_pipe[0], STDIN_FILENO);
     posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
     posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
 
@@ -127,6 +154,7 @@ RunResult run_program(const std::vector<std::string>& argv, const std::vector<st
     pid_t pid = -1;
     const int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
+    ::close(in_pipe[0]);
     ::close(out_pipe[1]);
     ::close(err_pipe[1]);
     RunResult result;

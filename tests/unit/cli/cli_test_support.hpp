@@ -36,10 +36,19 @@ struct ScriptedReply {
     std::chrono::milliseconds reply_after{0};
 };
 
+// One connection of a login-style exchange (kotp enroll ...): for each turn the fake otpd reads
+// one frame (AuthBegin, then AuthAnswer ...) and sends that turn's reply. The connection ends
+// after the last turn, or as soon as the client sends nothing more.
+struct Conversation {
+    std::vector<ScriptedReply> turns;
+};
+
 class FakeOtpd {
   public:
     // Serves one connection per scripted reply, in order, on a socket in `dir`.
     FakeOtpd(const TempDir& dir, std::vector<ScriptedReply> script);
+    // Serves one connection per conversation, in order.
+    FakeOtpd(const TempDir& dir, std::vector<Conversation> conversations);
     ~FakeOtpd();
     FakeOtpd(const FakeOtpd&) = delete;
     FakeOtpd& operator=(const FakeOtpd&) = delete;
@@ -49,7 +58,8 @@ class FakeOtpd {
     const std::vector<Frame>& requests();
 
   private:
-    void serve(std::vector<ScriptedReply> script);
+    void listen();
+    void serve(std::vector<Conversation> conversations);
 
     std::string path_;
     int listen_fd_ = -1;
@@ -77,9 +87,10 @@ struct RunResult {
     std::string err;
 };
 
-// Runs `argv` with stdout and stderr captured; `env` entries ("NAME=value") are added.
+// Runs `argv` with stdout and stderr captured; `env` entries ("NAME=value") are added. stdin is
+// a pipe holding `stdin_text` (small: it must fit the pipe), then end of input.
 RunResult run_program(const std::vector<std::string>& argv,
-                      const std::vector<std::string>& env = {});
+                      const std::vector<std::string>& env = {}, const std::string& stdin_text = {});
 
 // Path of zbarimg, or "" when zbar-tools is not installed.
 std::string find_zbarimg();

@@ -261,7 +261,7 @@ TEST_F(CommandsTest, MissingSocketExitsThreeAndNamesThePath) {
 
 TEST_F(CommandsTest, SocketOfAnotherUserIsNotTrusted) {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root to give the socket to another user";
-    FakeOtpd otpd(dir_, {});
+    FakeOtpd otpd(dir_, std::vector<ScriptedReply>{});
     ASSERT_EQ(::chown(otpd.socket_path().c_str(), 65534, 65534), 0);
     EXPECT_EQ(run_list(context(otpd.socket_path(), true)), kExitUnreachable);
     EXPECT_NE(err_.str().find("not owned by root or _otpd"), std::string::npos) << err_.str();
