@@ -17,31 +17,8 @@ namespace {
 
 using nlohmann::json;
 
-const char* type_name(wire::MessageType type) {
-    switch (type) {
-        case wire::MessageType::AuthStep:
-            return "AuthStep";
-        case wire::MessageType::Error:
-            return "Error";
-        case wire::MessageType::Enrolled:
-            return "Enrolled";
-        case wire::MessageType::UserList:
-            return "UserList";
-        case wire::MessageType::UserInfo:
-            return "UserInfo";
-        case wire::MessageType::Done:
-            return "Done";
-        case wire::MessageType::ActivationIssued:
-            return "ActivationIssued";
-        case wire::MessageType::RecoveryCodes:
-            return "RecoveryCodes";
-        default:
-            return "a request";
-    }
-}
-
 std::string describe_type(wire::MessageType type) {
-    return std::string(type_name(type)) + " (type " + std::to_string(static_cast<unsigned>(type)) +
+    return std::string(wire::to_string(type)) + " (type " + std::to_string(static_cast<unsigned>(type)) +
            ")";
 }
 

@@ -15,6 +15,7 @@
 #include "kotp/client.hpp"
 #include "kotp/messages.hpp"
 #include "kotp/status.hpp"
+#include "kotp/terminal_text.hpp"
 #include "kotp/wipe.hpp"
 #include "report.hpp"
 
@@ -103,46 +104,9 @@ bool read_answer(const Context& ctx, bool echo, std::string& line) {
 
 void show_text(std::ostream& out, std::string_view text) {
     if (text.empty()) return;
-    const std::string safe = terminal_text(text);
+    const std::string safe = terminal_safe(text);
     out << safe;
     if (safe.empty() || safe.back() != '\n') out << '\n';
-}
-
-const char* type_name(wire::MessageType type) {
-    switch (type) {
-        case wire::MessageType::AuthStep:
-            return "AuthStep";
-        case wire::MessageType::Error:
-            return "Error";
-        default:
-            return "another reply";
-    }
-}
-
-// Length of the UTF-8 sequence that starts at s[i] if it is well formed (shortest form, no
-// surrogates, at most U+10FFFF), 0 otherwise; sets `code_point`.
-std::size_t utf8_sequence(std::string_view s, std::size_t i, std::uint32_t& code_point) {
-    const auto byte = [&s](std::size_t k) { return static_cast<std::uint8_t>(s[k]); };
-    const std::uint8_t lead = byte(i);
-    std::size_t length = 0;
-    std::uint32_t min = 0;
-    if (lead >= 0xc2 && lead <= 0xdf) {
-        length = 2, min = 0x80, code_point = lead & 0x1fU;
-    } else if (lead >= 0xe0 && lead <= 0xef) {
-        length = 3, min = 0x800, code_point = lead & 0x0fU;
-    } else if (lead >= 0xf0 && lead <= 0xf4) {
-        length = 4, min = 0x10000, code_point = lead & 0x07U;
-    } else {
-        return 0;
-    }
-    if (i + length > s.size()) return 0;
-    for (std::size_t k = 1; k < length; ++k) {
-        if ((byte(i + k) & 0xc0U) != 0x80U) return 0;
-        code_point = (code_point << 6) | (byte(i + k) & 0x3fU);
-    }
-    if (code_point < min || code_point > 0x10ffff || (code_point >= 0xd800 && code_point <= 0xdfff))
-        return 0;
-    return length;
 }
 
 class UserExchange {
@@ -198,7 +162,7 @@ class UserExchange {
         }
         if (reply.type != wire::MessageType::AuthStep)
             return fail_protocol(ctx_, std::string("expected AuthStep, got ") +
-                                           type_name(reply.type) + " (type " +
+                                           wire::to_string(reply.type) + " (type " +
                                            std::to_string(static_cast<unsigned>(reply.type)) + ")");
         wire::AuthStep step;
         if (const auto d = wire::decode_payload(reply.payload, step); d != wire::DecodeError::None)
@@ -226,7 +190,7 @@ class UserExchange {
         // The text before a prompt is part of the question: the QR code, the key string.
         show_text(*ctx_.out, step.text);
         *ctx_.out << (step.prompt.empty() ? std::string(kDefaultPrompt)
-                                          : terminal_text(step.prompt))
+                                          : terminal_safe(step.prompt))
                   << std::flush;
 
         wire::AuthAnswer answer;  // wipes the response when it goes out of scope
@@ -260,7 +224,7 @@ class UserExchange {
         const StatusText text = describe(step.status);
         const std::string message =
             step.text.empty() ? std::string(text.id) + ": " + text.cause + " " + text.remedy
-                              : terminal_text(step.text);
+                              : terminal_safe(step.text);
         show_text(*ctx_.err, message);
         *ctx_.err << std::flush;
         return exit_status_for(step.status);
@@ -282,29 +246,6 @@ class UserExchange {
 };
 
 }  // namespace
-
-std::string terminal_text(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    std::size_t i = 0;
-    while (i < text.size()) {
-        const auto byte = static_cast<std::uint8_t>(text[i]);
-        if (byte < 0x80) {
-            if (byte == '\n' || (byte >= 0x20 && byte != 0x7f)) out.push_back(text[i]);
-            ++i;
-            continue;
-        }
-        std::uint32_t code_point = 0;
-        const std::size_t length = utf8_sequence(text, i, code_point);
-        if (length == 0) {
-            ++i;
-            continue;
-        }
-        if (code_point >= 0xa0) out.append(text.substr(i, length));  // not a C1 control
-        i += length;
-    }
-    return out;
-}
 
 int run_user_exchange(const Context& ctx, wire::Intent intent) {
     UserExchange exchange(ctx, intent);

@@ -18,10 +18,4 @@ namespace kotp::admin {
 // denied, 5 unknown user.
 int run_user_exchange(const Context& ctx, wire::Intent intent);
 
-// otpd's text made safe for a terminal, as the PAM module does: printable ASCII, '\n' and
-// well-formed UTF-8 other than the C1 controls are kept (QR codes are drawn with UTF-8 half
-// blocks); every other control byte (ESC, CR, BEL, DEL ...) and all malformed UTF-8 (a lone
-// 0x9b is CSI on an 8-bit terminal) is dropped.
-std::string terminal_text(std::string_view text);
-
 }  // namespace kotp::admin

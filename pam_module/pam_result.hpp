@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "kotp/terminal_text.hpp"
 #include "kotp/wire.hpp"
 
 namespace kotp::pam {
@@ -20,11 +21,7 @@ std::string standard_message(wire::Status status);
 // Always passed through terminal_safe().
 std::string user_message(wire::Status status, std::string_view text_from_otpd);
 
-// Keeps text that is safe to print on the user's terminal: printable ASCII, '\n', and
-// well-formed UTF-8 other than the C1 controls (U+0080..U+009F). Every other control byte
-// (ESC, CR, BEL, backspace, DEL ...) and every byte of malformed UTF-8 is dropped, so text from
-// otpd (which may quote a user name or a host) cannot move the cursor or rewrite what the user
-// sees.
-std::string terminal_safe(std::string_view text);
+// The shared filter for text from otpd (common/include/kotp/terminal_text.hpp).
+using kotp::terminal_safe;
 
 }  // namespace kotp::pam

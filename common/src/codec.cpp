@@ -18,6 +18,33 @@ const char* to_string(DecodeError error) noexcept {
     return "unknown decode error";
 }
 
+const char* to_string(MessageType type) noexcept {
+    switch (type) {
+        case MessageType::AuthBegin: return "AuthBegin";
+        case MessageType::AuthAnswer: return "AuthAnswer";
+        case MessageType::AdminEnroll: return "AdminEnroll";
+        case MessageType::AdminList: return "AdminList";
+        case MessageType::AdminShow: return "AdminShow";
+        case MessageType::AdminUnlock: return "AdminUnlock";
+        case MessageType::AdminSuspend: return "AdminSuspend";
+        case MessageType::AdminRemove: return "AdminRemove";
+        case MessageType::AdminIssue: return "AdminIssue";
+        case MessageType::AdminReset: return "AdminReset";
+        case MessageType::AdminRecovery: return "AdminRecovery";
+        case MessageType::AdminResync: return "AdminResync";
+        case MessageType::UserStatus: return "UserStatus";
+        case MessageType::AuthStep: return "AuthStep";
+        case MessageType::Error: return "Error";
+        case MessageType::Enrolled: return "Enrolled";
+        case MessageType::UserList: return "UserList";
+        case MessageType::UserInfo: return "UserInfo";
+        case MessageType::Done: return "Done";
+        case MessageType::ActivationIssued: return "ActivationIssued";
+        case MessageType::RecoveryCodes: return "RecoveryCodes";
+    }
+    return "unknown";
+}
+
 DecodeError parse_header(std::span<const std::uint8_t, kHeaderSize> b, std::uint32_t max_payload,
                          FrameHeader& out) noexcept {
     out.payload_length = (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) |

@@ -26,6 +26,9 @@ enum class DecodeError : std::uint8_t {
 
 const char* to_string(DecodeError error) noexcept;
 
+// The message's name ("AuthStep", "UserInfo" ...), or "unknown" for a value that is none.
+const char* to_string(MessageType type) noexcept;
+
 struct FrameHeader {
     std::uint32_t payload_length = 0;
     std::uint16_t version = 0;

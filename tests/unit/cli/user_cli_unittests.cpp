@@ -13,6 +13,7 @@
 #include "cli_test_support.hpp"
 #include "commands.hpp"
 #include "kotp/messages.hpp"
+#include "kotp/terminal_text.hpp"
 #include "user_exchange.hpp"
 
 namespace {
@@ -266,15 +267,15 @@ TEST_F(UserExchangeTest, OtpdTextCannotDriveTheTerminal) {
 }
 
 TEST(TerminalText, KeepsUtf8AndNewlinesDropsControlsAndMalformedBytes) {
-    EXPECT_EQ(terminal_text("\u2580\u2584\u2588 ok\n"), "\u2580\u2584\u2588 ok\n");
-    EXPECT_EQ(terminal_text("a\tb\rc\x1b"
+    EXPECT_EQ(kotp::terminal_safe("\u2580\u2584\u2588 ok\n"), "\u2580\u2584\u2588 ok\n");
+    EXPECT_EQ(kotp::terminal_safe("a\tb\rc\x1b"
                             "d\x7f"
                             "e"),
               "abcde");
-    EXPECT_EQ(terminal_text("\xc2\x85\xc2\x9b\xc2\xa0"), "\xc2\xa0") << "C1 controls dropped";
-    EXPECT_EQ(terminal_text("\x9b\xff\xc3"), "") << "lone and truncated bytes dropped";
-    EXPECT_EQ(terminal_text("\xe0\x80\xaf\xf4\x90\x80\x80"), "") << "overlong, above U+10FFFF";
-    EXPECT_EQ(terminal_text("\xf0\x9f\x94\x91"), "\xf0\x9f\x94\x91");
+    EXPECT_EQ(kotp::terminal_safe("\xc2\x85\xc2\x9b\xc2\xa0"), "\xc2\xa0") << "C1 controls dropped";
+    EXPECT_EQ(kotp::terminal_safe("\x9b\xff\xc3"), "") << "lone and truncated bytes dropped";
+    EXPECT_EQ(kotp::terminal_safe("\xe0\x80\xaf\xf4\x90\x80\x80"), "") << "overlong, above U+10FFFF";
+    EXPECT_EQ(kotp::terminal_safe("\xf0\x9f\x94\x91"), "\xf0\x9f\x94\x91");
 }
 
 TEST_F(UserExchangeTest, TooManyQuestionsIsAProtocolError) {

@@ -1,0 +1,14 @@
+// Text from otpd made safe to print on a user's terminal (through PAM or the kotp CLI).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace kotp {
+
+// Keeps '\n', printable ASCII and well-formed UTF-8 of U+00A0 and above (QR codes are UTF-8 half
+// blocks); drops every other control character (ESC, CR, DEL, C1 controls such as CSI) and
+// malformed bytes, so otpd's text can never steer the terminal.
+std::string terminal_safe(std::string_view text);
+
+}  // namespace kotp
