@@ -60,17 +60,6 @@ int wait_exit_code(pid_t pid) {
 
 }  // namespace
 
-TempDir::TempDir() {
-    std::string pattern = "/tmp/kotp-pam-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-}
-
-TempDir::~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-}
-
 ProcessResult run_process(const std::vector<std::string>& argv,
                           const std::vector<std::string>& extra_env,
                           std::chrono::milliseconds limit) {
@@ -116,18 +105,6 @@ std::string command_output(const std::string& command) {
     return out;
 }
 
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-void write_file(const std::string& path, const std::string& text) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out) throw std::runtime_error("cannot write " + path);
-}
 
 FakeOtpd::FakeOtpd(const std::string& socket_path, const std::vector<std::string>& arguments) {
     std::vector<std::string> argv = {FAKE_OTPD_PATH, "--socket", socket_path};

@@ -8,21 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "process.hpp"
+
 namespace kotp::test {
 
-class TempDir {
-  public:
-    TempDir();
-    ~TempDir();
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    const std::string& path() const { return path_; }
-    std::string file(const std::string& name) const { return path_ + "/" + name; }
-
-  private:
-    std::string path_;
-};
 
 struct ProcessResult {
     int exit_code = -1;  // -1 if killed by a signal or timed out
@@ -38,8 +27,6 @@ ProcessResult run_process(const std::vector<std::string>& argv,
 // Runs a command line through popen and returns its stdout.
 std::string command_output(const std::string& command);
 
-std::string read_file(const std::string& path);
-void write_file(const std::string& path, const std::string& text);
 
 // fake_otpd (tests/tools) on `socket_path`; started by the constructor, which returns once it
 // listens; killed by the destructor.

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <stdexcept>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -49,6 +50,17 @@ std::string temp_file() {
 }
 
 }  // namespace
+
+TempDir::TempDir() {
+    char pattern[] = "/tmp/kotp-test-XXXXXX";
+    if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+}
+
+TempDir::~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+}
 
 std::string read_file(const std::string& path) {
     std::ifstream f(path, std::ios::binary);

@@ -10,6 +10,20 @@
 
 namespace kotp::test {
 
+// mkdtemp under /tmp (short enough for a socket's sun_path); removed with its contents.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::string& path() const { return path_; }
+    std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+private:
+    std::string path_;
+};
+
 struct RunResult {
     int exit_code = -1;  // -1: killed or did not finish in time
     std::string out;

@@ -14,7 +14,6 @@
 #include <filesystem>
 #include <stdexcept>
 
-extern char** environ;
 
 namespace kotp::test {
 namespace {
@@ -41,29 +40,7 @@ bool read_request(int fd, Frame& out) {
     return read_exactly(fd, out.payload.data(), out.payload.size());
 }
 
-std::string read_all(int fd) {
-    std::string text;
-    char buf[4096];
-    for (;;) {
-        const ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n <= 0) break;
-        text.append(buf, static_cast<std::size_t>(n));
-    }
-    return text;
-}
-
 }  // namespace
-
-TempDir::TempDir() {
-    char pattern[] = "/tmp/kotp-cli-test.XXXXXX";
-    if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-}
-
-TempDir::~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-}
 
 FakeOtpd::FakeOtpd(const TempDir& dir, std::vector<ScriptedReply> script)
     : path_(dir.file("otpd.sock")) {
@@ -125,54 +102,6 @@ void FakeOtpd::serve(std::vector<Conversation> conversations) {
     }
 }
 
-RunResult run_program(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                      const std::string& stdin_text) {
-    int in_pipe[2];
-    int out_pipe[2];
-    int err_pipe[2];
-    if (::pipe2(in_pipe, O_CLOEXEC) != 0 || ::pipe2(out_pipe, O_CLOEXEC) != 0 ||
-        ::pipe2(err_pipe, O_CLOEXEC) != 0)
-        throw std::runtime_error("pipe failed");
-    if (!stdin_text.empty() && ::write(in_pipe[1], stdin_text.data(), stdin_text.size()) !=
-                                   static_cast<ssize_t>(stdin_text.size()))
-        throw std::runtime_error("stdin text does not fit the pipe");
-    ::close(in_pipe[1]);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, in_pipe[0], STDIN_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
-
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    std::vector<char*> envp;
-    for (char** e = environ; *e != nullptr; ++e) envp.push_back(*e);
-    for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-    envp.push_back(nullptr);
-
-    pid_t pid = -1;
-    const int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(in_pipe[0]);
-    ::close(out_pipe[1]);
-    ::close(err_pipe[1]);
-    RunResult result;
-    if (rc != 0) {
-        ::close(out_pipe[0]);
-        ::close(err_pipe[0]);
-        throw std::runtime_error("cannot run " + argv[0]);
-    }
-    // Outputs are small: read stderr after stdout without risk of a full pipe blocking the child.
-    result.out = read_all(out_pipe[0]);
-    result.err = read_all(err_pipe[0]);
-    ::close(out_pipe[0]);
-    ::close(err_pipe[0]);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    result.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return result;
-}
 
 std::string find_zbarimg() {
     const char* path = std::getenv("PATH");

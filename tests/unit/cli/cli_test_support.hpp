@@ -11,22 +11,10 @@
 
 #include "kotp/client.hpp"
 #include "kotp/codec.hpp"
+#include "process.hpp"
 
 namespace kotp::test {
 
-// mkdtemp under /tmp (short enough for sun_path); removed with its contents.
-class TempDir {
-  public:
-    TempDir();
-    ~TempDir();
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const std::string& path() const { return path_; }
-    std::string file(const std::string& name) const { return path_ + "/" + name; }
-
-  private:
-    std::string path_;
-};
 
 // What the fake otpd does with one connection: it reads one request frame, then sends `reply`
 // (if `reply_after` is not negative: a negative delay means hang up without answering; a
@@ -80,17 +68,6 @@ Message decode_request(const Frame& frame) {
         throw std::runtime_error("request does not decode as the expected message");
     return message;
 }
-
-struct RunResult {
-    int exit_status = -1;  // -1 if the program did not exit normally
-    std::string out;
-    std::string err;
-};
-
-// Runs `argv` with stdout and stderr captured; `env` entries ("NAME=value") are added. stdin is
-// a pipe holding `stdin_text` (small: it must fit the pipe), then end of input.
-RunResult run_program(const std::vector<std::string>& argv,
-                      const std::vector<std::string>& env = {}, const std::string& stdin_text = {});
 
 // Path of zbarimg, or "" when zbar-tools is not installed.
 std::string find_zbarimg();

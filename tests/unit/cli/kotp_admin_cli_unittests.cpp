@@ -19,7 +19,9 @@ RunResult kotp_admin(const std::vector<std::string>& args,
                      const std::vector<std::string>& env = {}) {
     std::vector<std::string> argv{KOTP_ADMIN_BINARY};
     argv.insert(argv.end(), args.begin(), args.end());
-    return kotp::test::run_program(argv, env);
+    kotp::test::RunOptions options;
+    options.env = env;
+    return kotp::test::run(argv, options);
 }
 
 int count_lines(const std::string& text) {
@@ -28,7 +30,7 @@ int count_lines(const std::string& text) {
 
 TEST(KotpAdminCli, HelpListsCommandsAndExitStatuses) {
     const RunResult r = kotp_admin({"--help"});
-    EXPECT_EQ(r.exit_status, 0);
+    EXPECT_EQ(r.exit_code, 0);
     for (const char* word : {"enroll", "list", "show", "unlock", "suspend", "remove", "--json",
                              "--socket", "--timeout", "KOTP_SOCKET", "Exit status"})
         EXPECT_NE(r.out.find(word), std::string::npos) << word;
@@ -36,7 +38,7 @@ TEST(KotpAdminCli, HelpListsCommandsAndExitStatuses) {
 
 TEST(KotpAdminCli, BadValueIsAUsageError) {
     const RunResult r = kotp_admin({"enroll", "alice", "--digits", "7"});
-    EXPECT_EQ(r.exit_status, 2);
+    EXPECT_EQ(r.exit_code, 2);
     EXPECT_EQ(r.err,
               "kotp-admin: --digits: 7 not in {6,8}\nRun with --help for more information.\n");
     EXPECT_TRUE(r.out.empty());
@@ -57,7 +59,7 @@ TEST(KotpAdminCli, UsageErrorsAreOneLinePlusTheHint) {
              {"--timeout", "0", "list"},
              {"suspend", "alice", "--reason", "a\nb"}}) {
         const RunResult r = kotp_admin(args);
-        EXPECT_EQ(r.exit_status, 2) << testing::PrintToString(args);
+        EXPECT_EQ(r.exit_code, 2) << testing::PrintToString(args);
         EXPECT_EQ(count_lines(r.err), 2) << r.err;
         EXPECT_NE(r.err.find("\nRun with --help for more information.\n"), std::string::npos)
             << r.err;
@@ -72,7 +74,7 @@ TEST(KotpAdminCli, UnknownCommandIsNamed) {
 TEST(KotpAdminCli, MissingSocketExitsThree) {
     TempDir dir;
     const RunResult r = kotp_admin({"--socket", dir.file("none.sock"), "list"});
-    EXPECT_EQ(r.exit_status, 3);
+    EXPECT_EQ(r.exit_code, 3);
     EXPECT_EQ(r.err, "kotp-admin: cannot talk to otpd at " + dir.file("none.sock") +
                          ": socket not found\n");
 }
@@ -80,7 +82,7 @@ TEST(KotpAdminCli, MissingSocketExitsThree) {
 TEST(KotpAdminCli, SocketFromTheEnvironment) {
     TempDir dir;
     const RunResult r = kotp_admin({"list"}, {"KOTP_SOCKET=" + dir.file("env.sock")});
-    EXPECT_EQ(r.exit_status, 3);
+    EXPECT_EQ(r.exit_code, 3);
     EXPECT_NE(r.err.find(dir.file("env.sock")), std::string::npos) << r.err;
 }
 
@@ -92,7 +94,7 @@ TEST(KotpAdminCli, JsonBeforeOrAfterTheCommand) {
                                                {"show", "alice", "--json", "--socket", socket},
                                                {"show", "--json", "alice", "--socket", socket}}) {
         const RunResult r = kotp_admin(args);
-        EXPECT_EQ(r.exit_status, 3);
+        EXPECT_EQ(r.exit_code, 3);
         const auto j = nlohmann::json::parse(r.out);
         EXPECT_EQ(j["error"]["code"], "KC2001") << r.out;
     }
@@ -108,7 +110,7 @@ TEST(KotpAdminCli, EnrollJsonAgainstAFakeOtpd) {
     FakeOtpd otpd(dir, {reply_with(enrolled)});
     const RunResult r = kotp_admin({"enroll", "alice", "--digits", "8", "--algorithm", "SHA512",
                                     "--json", "--socket", otpd.socket_path()});
-    EXPECT_EQ(r.exit_status, 0) << r.err;
+    EXPECT_EQ(r.exit_code, 0) << r.err;
     const auto j = nlohmann::json::parse(r.out);
     EXPECT_EQ(j["secret"], "JBSWY3DPEHPK3PXP");
     EXPECT_EQ(j["algorithm"], "sha512");
@@ -126,7 +128,7 @@ TEST(KotpAdminCli, UnknownUserExitsFive) {
     refusal.status = wire::Status::UnknownUser;
     FakeOtpd otpd(dir, {reply_with(refusal)});
     const RunResult r = kotp_admin({"--socket", otpd.socket_path(), "remove", "bob"});
-    EXPECT_EQ(r.exit_status, 5);
+    EXPECT_EQ(r.exit_code, 5);
     EXPECT_EQ(r.err, "kotp-admin: KS1009: No such user is enrolled in kotp.\n");
 }
 

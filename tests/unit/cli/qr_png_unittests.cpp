@@ -15,18 +15,12 @@
 namespace {
 
 using kotp::write_qr_png;
+using kotp::test::read_file;
 using kotp::test::TempDir;
 
 const std::string kUri =
     "otpauth://totp/kotp:alice?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=kotp&algorithm=SHA1&"
     "digits=6&period=30";
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
-    return bytes.str();
-}
 
 struct GreyImage {
     std::uint32_t side = 0;
@@ -54,8 +48,8 @@ GreyImage read_png(const std::string& path) {
 }
 
 std::string zbar_decode(const std::string& zbarimg, const std::string& path) {
-    const auto result = kotp::test::run_program({zbarimg, "--quiet", "--raw", path});
-    if (result.exit_status != 0) return "zbarimg failed: " + result.err;
+    const auto result = kotp::test::run({zbarimg, "--quiet", "--raw", path});
+    if (result.exit_code != 0) return "zbarimg failed: " + result.err;
     std::string text = result.out;
     if (!text.empty() && text.back() == '\n') text.pop_back();
     return text;

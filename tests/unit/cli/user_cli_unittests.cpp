@@ -346,17 +346,20 @@ RunResult kotp_cli(const std::vector<std::string>& args, const std::string& stdi
                    const std::vector<std::string>& env = {}) {
     std::vector<std::string> argv{KOTP_BINARY};
     argv.insert(argv.end(), args.begin(), args.end());
-    return kotp::test::run_program(argv, env, stdin_text);
+    kotp::test::RunOptions options;
+    options.env = env;
+    options.stdin_text = stdin_text;
+    return kotp::test::run(argv, options);
 }
 
 TEST(KotpCli, HelpDescribesTheCommands) {
     const RunResult r = kotp_cli({"--help"});
-    EXPECT_EQ(r.exit_status, 0);
+    EXPECT_EQ(r.exit_code, 0);
     for (const char* word : {"status", "enroll", "--replace", "recovery", "activation code",
                              "--json", "--socket", "--timeout", "KOTP_SOCKET", "Exit status"})
         EXPECT_NE(r.out.find(word), std::string::npos) << word;
     const RunResult enroll = kotp_cli({"enroll", "--help"});
-    EXPECT_EQ(enroll.exit_status, 0);
+    EXPECT_EQ(enroll.exit_code, 0);
     EXPECT_NE(enroll.out.find("--replace"), std::string::npos) << enroll.out;
 }
 
@@ -373,7 +376,7 @@ TEST(KotpCli, UsageErrorsAreOneLinePlusTheHint) {
              {"--timeout", "0", "status"},
              {"--timeout", "soon", "status"}}) {
         const RunResult r = kotp_cli(args);
-        EXPECT_EQ(r.exit_status, 2) << testing::PrintToString(args) << r.err;
+        EXPECT_EQ(r.exit_code, 2) << testing::PrintToString(args) << r.err;
         EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 2) << r.err;
         EXPECT_EQ(r.err.rfind("kotp: ", 0), 0U) << r.err;
         EXPECT_NE(r.err.find("\nRun with --help for more information.\n"), std::string::npos)
@@ -394,14 +397,14 @@ TEST(KotpCli, StatusAsksForTheCallersOwnRecord) {
     info.tokens = {phone};
     FakeOtpd otpd(dir, {reply_with(info), reply_with(info)});
     const RunResult r = kotp_cli({"--socket", otpd.socket_path(), "status", "--json"});
-    EXPECT_EQ(r.exit_status, 0) << r.err;
+    EXPECT_EQ(r.exit_code, 0) << r.err;
     const auto j = nlohmann::json::parse(r.out);
     EXPECT_EQ(j["user"], own_name());
     EXPECT_EQ(j["recovery_left"], 9);
     EXPECT_EQ(j["tokens"][0]["label"], "phone");
     EXPECT_TRUE(j["activation_expires"].is_null());
     const RunResult human = kotp_cli({"status"}, {}, {"KOTP_SOCKET=" + otpd.socket_path()});
-    EXPECT_EQ(human.exit_status, 0) << human.err;
+    EXPECT_EQ(human.exit_code, 0) << human.err;
     EXPECT_NE(human.out.find("Recovery:    9 code(s) left"), std::string::npos) << human.out;
     EXPECT_NE(human.out.find("phone"), std::string::npos) << human.out;
     ASSERT_EQ(otpd.requests().size(), 2U);
@@ -415,7 +418,7 @@ TEST(KotpCli, StatusOfAnUnenrolledCallerIsTheStatusLine) {
     TempDir dir;
     FakeOtpd otpd(dir, {reply_with(wire::ErrorReply{wire::Status::NotEnrolled, ""})});
     const RunResult r = kotp_cli({"--socket", otpd.socket_path(), "--json", "status"});
-    EXPECT_EQ(r.exit_status, 1);
+    EXPECT_EQ(r.exit_code, 1);
     EXPECT_EQ(r.err.rfind("kotp: KS1001: ", 0), 0U) << r.err;
     EXPECT_EQ(nlohmann::json::parse(r.out)["error"]["code"], "KS1001");
 }
@@ -426,7 +429,7 @@ TEST(KotpCli, EnrolWithAnswersFromAPipe) {
                                       prompt(kQrText, "Verification code from your app: ", false),
                                       success("Your token is now active.")}}});
     const RunResult r = kotp_cli({"enroll", "--socket", otpd.socket_path()}, "123456\n654321\n");
-    EXPECT_EQ(r.exit_status, 0) << r.err;
+    EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find(kQrText), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("Your token is now active.\n"), std::string::npos) << r.out;
     ASSERT_EQ(otpd.requests().size(), 3U);
@@ -449,7 +452,7 @@ TEST(KotpCli, ReplaceAndRecoveryThroughTheExecutable) {
         std::vector<std::string> argv = {"--socket", otpd.socket_path()};
         argv.insert(argv.end(), args.begin(), args.end());
         const RunResult r = kotp_cli(argv, "111111\n");
-        EXPECT_EQ(r.exit_status, 0) << r.err;
+        EXPECT_EQ(r.exit_code, 0) << r.err;
         EXPECT_EQ(decode_request<wire::AuthBegin>(otpd.requests().at(0)).intent, intent);
     }
 }
@@ -458,14 +461,14 @@ TEST(KotpCli, EndOfInputExitsOne) {
     TempDir dir;
     FakeOtpd otpd(dir, {Conversation{{prompt("", "Activation code: ", true)}}});
     const RunResult r = kotp_cli({"--socket", otpd.socket_path(), "enroll"}, "");
-    EXPECT_EQ(r.exit_status, 1);
+    EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.err.find("end of input"), std::string::npos) << r.err;
 }
 
 TEST(KotpCli, MissingSocketExitsThree) {
     TempDir dir;
     const RunResult r = kotp_cli({"recovery"}, "", {"KOTP_SOCKET=" + dir.file("none.sock")});
-    EXPECT_EQ(r.exit_status, 3);
+    EXPECT_EQ(r.exit_code, 3);
     EXPECT_EQ(r.err,
               "kotp: cannot talk to otpd at " + dir.file("none.sock") + ": socket not found\n");
 }
