@@ -9,6 +9,12 @@
 #include <thread>
 #include <vector>
 
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "commands.hpp"
 #include "kotp/client.hpp"
 #include "kotp/codec.hpp"
 #include "process.hpp"
@@ -68,6 +74,25 @@ Message decode_request(const Frame& frame) {
         throw std::runtime_error("request does not decode as the expected message");
     return message;
 }
+
+// A command run in-process against a fake otpd in dir_, its output captured.
+class CapturedCommandTest : public ::testing::Test {
+protected:
+    admin::Context context(const std::string& socket, bool json) {
+        admin::Context ctx;
+        ctx.socket_path = socket;
+        ctx.json = json;
+        ctx.timeout = std::chrono::seconds(2);
+        ctx.out = &out_;
+        ctx.err = &err_;
+        return ctx;
+    }
+    nlohmann::json json_out() const { return nlohmann::json::parse(out_.str()); }
+
+    TempDir dir_;
+    std::ostringstream out_;
+    std::ostringstream err_;
+};
 
 // Path of zbarimg, or "" when zbar-tools is not installed.
 std::string find_zbarimg();

@@ -20,23 +20,7 @@ using kotp::test::ScriptedReply;
 using kotp::test::TempDir;
 namespace wire = kotp::wire;
 
-class CommandsTest : public ::testing::Test {
-  protected:
-    Context context(const std::string& socket, bool json) {
-        Context ctx;
-        ctx.socket_path = socket;
-        ctx.json = json;
-        ctx.timeout = 2s;
-        ctx.out = &out_;
-        ctx.err = &err_;
-        return ctx;
-    }
-    nlohmann::json json_out() const { return nlohmann::json::parse(out_.str()); }
-
-    TempDir dir_;
-    std::ostringstream out_;
-    std::ostringstream err_;
-};
+using CommandsTest = kotp::test::CapturedCommandTest;
 
 wire::ErrorReply refusal(wire::Status status, std::string text) {
     wire::ErrorReply e;

@@ -25,7 +25,7 @@ namespace wire = kotp::wire;
 constexpr std::int64_t k2026_11_21_0900Z = 1795251600;
 
 // Local times are printed in UTC here; the zone is put back afterwards.
-class EnrolmentCommandsTest : public ::testing::Test {
+class EnrolmentCommandsTest : public kotp::test::CapturedCommandTest {
   protected:
     void SetUp() override {
         if (const char* tz = std::getenv("TZ")) saved_tz_ = tz;
@@ -40,25 +40,11 @@ class EnrolmentCommandsTest : public ::testing::Test {
         }
         ::tzset();
     }
-    Context context(const std::string& socket, bool json) {
-        Context ctx;
-        ctx.socket_path = socket;
-        ctx.json = json;
-        ctx.timeout = 2s;
-        ctx.out = &out_;
-        ctx.err = &err_;
-        return ctx;
-    }
-    nlohmann::json json_out() const { return nlohmann::json::parse(out_.str()); }
     static std::set<std::string> keys(const nlohmann::json& j) {
         std::set<std::string> names;
         for (const auto& item : j.items()) names.insert(item.key());
         return names;
     }
-
-    TempDir dir_;
-    std::ostringstream out_;
-    std::ostringstream err_;
 
   private:
     std::optional<std::string> saved_tz_;
