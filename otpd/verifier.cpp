@@ -117,14 +117,15 @@ LoginDecision Verifier::begin(const LoginContext& login, LoginProgress& progress
         const bool any_active = std::any_of(tokens.begin(), tokens.end(), [](const TokenRecord& t) {
             return t.state == wire::TokenState::Active;
         });
-        const bool activation = store_.find_activation(user->id).has_value();
+        // Looked up only when the user has no token: an ordinary login pays no extra query.
+        const auto has_activation = [&] { return store_.find_activation(user->id).has_value(); };
         const auto intent = progress.intent;
         if (user->state == wire::UserState::Suspended) {
             decision = refuse(wire::Status::Suspended, &*user, "refused without asking: suspended");
         } else if (intent == wire::Intent::Login && any_live) {
             progress.stage = LoginStage::Code;
             decision = prompt(config_.prompt, {}, false);
-        } else if ((intent == wire::Intent::Login || intent == wire::Intent::Enroll) && activation) {
+        } else if ((intent == wire::Intent::Login || intent == wire::Intent::Enroll) && has_activation()) {
             progress.stage = LoginStage::Activation;
             decision = prompt("Activation code: ",
                               "You have no one-time-password token yet. Type the activation code your "
