@@ -22,6 +22,7 @@
 #include "secret_box.hpp"
 #include "server.hpp"
 #include "sqlite_store.hpp"
+#include "uid_map.hpp"
 #include "verifier.hpp"
 
 namespace {
@@ -83,6 +84,7 @@ int run(const kotp::otpd::Config& config) {
     });
     server.start();
 
+    if (const auto warning = uid_map_warning(); !warning.empty()) log_line(LogLevel::Warning, warning);
     log_line(LogLevel::Notice, "otpd " KOTP_VERSION " serving " +
                                    (listener.activated ? std::string("a socket passed by systemd")
                                                        : config.socket_path) +

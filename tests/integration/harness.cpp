@@ -73,8 +73,9 @@ void OtpdFixture::TearDown() {
 
 void OtpdFixture::start_otpd() {
     write_file(config_path, "# written by the integration test\nlockout_threshold = 5\n" + extra_config);
-    otpd_pid = spawn({OTPD_PATH, "--config", config_path, "--socket", socket_path, "--state-dir", state_dir},
-                     log_path);
+    std::vector<std::string> argv = otpd_launcher;
+    argv.insert(argv.end(), {OTPD_PATH, "--config", config_path, "--socket", socket_path, "--state-dir", state_dir});
+    otpd_pid = spawn(argv, log_path);
     // Ready when a connection is accepted (a killed otpd leaves a stale socket file behind).
     const auto deadline = Clock::now() + std::chrono::seconds(10);
     while (!connectable(socket_path)) {

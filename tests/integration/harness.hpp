@@ -49,6 +49,7 @@ protected:
     std::string pam_dir;
     std::string log_path;
     std::string extra_config;  // appended to otpd.conf before start
+    std::vector<std::string> otpd_launcher;  // a command otpd is run under (unshare ...), if any
     pid_t otpd_pid = -1;
 };
 
