@@ -1,29 +1,45 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages kotp needs to build and test. Run as root; a no-op when
-# everything is already there.
+# Installs the Debian 12 packages kotp needs to build, package and test. Run as root; a no-op
+# when everything is already there.
+#
+# The build dependencies come from debian/control ("apt-get build-dep ./", the packager's way),
+# so the list below is only what the tests add on top.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 packages=(
-  build-essential cmake pkgconf
-  libpam0g-dev libssl-dev libsqlite3-dev libboost-dev
-  libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev
-  libqrencode-dev libpng-dev libsystemd-dev
-  # the real peers the tests drive: libpam, pamtester + pam_wrapper, oathtool
+  build-essential dpkg-dev
+  libgtest-dev libgmock-dev
+  # the real peers the tests drive: libpam, pamtester + pam_wrapper, oathtool, a QR decoder
   pamtester libpam-wrapper oathtool zbar-tools
+  # the admin's tools the README's procedures use (master key, database backup)
+  openssl sqlite3
+  # the end-to-end tests: the package build, lintian, systemd-analyze, a debootstrap'd
+  # Debian 12 to install the packages into
+  debhelper lintian systemd debootstrap
 )
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
+builddeps_ok() { command -v dpkg-checkbuilddeps >/dev/null && dpkg-checkbuilddeps debian/control 2>/dev/null; }
+if [ ${#missing[@]} -eq 0 ] && builddeps_ok; then
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
-  echo "install-deps: missing packages: ${missing[*]}; run this as root (or install them with apt-get)" >&2
+  echo "install-deps: missing packages: ${missing[*]:-} and the Build-Depends of debian/control;" \
+       "run this as root (or install them with apt-get)" >&2
   exit 1
 fi
-echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if ! builddeps_ok; then
+  echo "install-deps: installing the Build-Depends of debian/control (apt-get build-dep ./)"
+  apt-get build-dep -y -qq ./ >/dev/null
+fi
+builddeps_ok || { dpkg-checkbuilddeps debian/control; exit 1; }
