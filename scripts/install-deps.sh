@@ -16,7 +16,7 @@ packages=(
   openssl sqlite3
   # the end-to-end tests: the package build, lintian, systemd-analyze, a debootstrap'd
   # Debian 12 to install the packages into
-  debhelper lintian systemd debootstrap
+  debhelper lintian systemd systemd-container debootstrap
 )
 
 missing=()

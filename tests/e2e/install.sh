@@ -14,7 +14,7 @@ enter_private_mounts "$@"
 command -v debootstrap >/dev/null || fail "debootstrap missing: run scripts/install-deps.sh"
 
 suite=bookworm
-tools=openssh-server,openssh-client,oathtool,expect,sqlite3,login,passwd,procps,ca-certificates
+tools=openssh-server,openssh-client,oathtool,expect,sqlite3,login,passwd,procps,pamtester
 cache=$KOTP_E2E_DIR/cache
 base=$cache/$suite-$(printf '%s %s' "$tools" "$E2E_MIRROR" | md5sum | cut -c1-12).tar
 mkdir -p "$cache" "$E2E_LOGS"
