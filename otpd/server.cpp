@@ -34,7 +34,7 @@ Server::Server(asio::io_context& io, int listen_fd, RequestHandler& handler, con
       accept_retry_(io),
       handler_(handler),
       config_(config),
-      limits_(config.max_connections_per_uid, authorizer) {}
+      limits_(std::make_shared<ConnectionLimits>(config.max_connections_per_uid, authorizer)) {}
 
 void Server::start() { accept_next(); }
 
@@ -61,7 +61,7 @@ void Server::accept_next() {
         const auto peer = peer_of(socket.native_handle());
         if (!peer) {
             log_line(LogLevel::Warning, "connection without peer credentials dropped");
-        } else if (!limits_.try_acquire(*peer)) {
+        } else if (!limits_->try_acquire(*peer)) {
             log_line(LogLevel::Warning, "KS1012 connection refused: uid=" + std::to_string(peer->uid) +
                                             " already has " + std::to_string(config_.max_connections_per_uid) +
                                             " open connections");

@@ -53,7 +53,7 @@ private:
     boost::asio::steady_timer accept_retry_;
     RequestHandler& handler_;
     const Config& config_;
-    ConnectionLimits limits_;
+    std::shared_ptr<ConnectionLimits> limits_;  // shared with the sessions
     bool stopping_ = false;
 };
 

@@ -12,12 +12,12 @@ namespace kotp::otpd {
 
 namespace asio = boost::asio;
 
-Session::Session(Socket socket, Peer peer, RequestHandler& handler, ConnectionLimits& limits,
+Session::Session(Socket socket, Peer peer, RequestHandler& handler, std::shared_ptr<ConnectionLimits> limits,
                  std::chrono::seconds io_timeout, std::chrono::seconds answer_timeout)
     : socket_(std::move(socket)),
       peer_(peer),
       handler_(handler),
-      limits_(limits),
+      limits_(std::move(limits)),
       io_timeout_(io_timeout),
       answer_timeout_(answer_timeout),
       timer_(socket_.get_executor()) {}
@@ -25,7 +25,7 @@ Session::Session(Socket socket, Peer peer, RequestHandler& handler, ConnectionLi
 Session::~Session() {
     wipe(payload_);
     wipe(reply_);
-    limits_.release(peer_);
+    limits_->release(peer_);
 }
 
 void Session::close() {

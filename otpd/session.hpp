@@ -22,7 +22,7 @@ class Session : public std::enable_shared_from_this<Session> {
 public:
     using Socket = boost::asio::local::stream_protocol::socket;
 
-    Session(Socket socket, Peer peer, RequestHandler& handler, ConnectionLimits& limits,
+    Session(Socket socket, Peer peer, RequestHandler& handler, std::shared_ptr<ConnectionLimits> limits,
             std::chrono::seconds io_timeout, std::chrono::seconds answer_timeout);
     ~Session();
     Session(const Session&) = delete;
@@ -41,7 +41,9 @@ private:
     Socket socket_;
     Peer peer_;
     RequestHandler& handler_;
-    ConnectionLimits& limits_;
+    // Shared with the server: a session may be destroyed after the server (by the io_context's
+    // destructor, with handlers that never ran after a stop) and must still release its slot.
+    std::shared_ptr<ConnectionLimits> limits_;
     std::chrono::seconds io_timeout_;
     std::chrono::seconds answer_timeout_;
     boost::asio::steady_timer timer_;
