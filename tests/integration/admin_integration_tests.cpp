@@ -112,7 +112,7 @@ TEST_F(AdminTest, UnreachableOtpdIsExitCode3) {
 TEST_F(AdminTest, KotpSocketEnvironmentVariableIsUsed) {
     RunOptions options;
     options.env = {"KOTP_SOCKET=" + socket_path};
-    EXPECT_EQ(run({KOTP_ADMIN_PATH, "list"}, options).exit_code, 0);
+    EXPECT_EQ(run({program(KOTP_ADMIN_PATH), "list"}, options).exit_code, 0);
 }
 
 TEST_F(AdminTest, BadOptionValuesAreUsageErrors) {

@@ -168,7 +168,7 @@ class EnrolmentCliTest : public OtpdFixture {
         return options;
     }
     std::vector<std::string> kotp(const std::vector<std::string>& args) const {
-        std::vector<std::string> argv = {KOTP_PATH, "--socket", socket_path};
+        std::vector<std::string> argv = {program(KOTP_PATH), "--socket", socket_path};
         argv.insert(argv.end(), args.begin(), args.end());
         return argv;
     }
@@ -397,7 +397,7 @@ TEST_F(EnrolmentCliTest, NobodyCannotGetAnythingAboutAlice) {
     // ... its status is nobody's own (not enrolled), with KOTP_SOCKET too ...
     RunOptions env = as_nobody();
     env.env = {"KOTP_SOCKET=" + socket_path, "USER=alice", "LOGNAME=alice"};
-    const auto status = run({KOTP_PATH, "status"}, env);
+    const auto status = run({program(KOTP_PATH), "status"}, env);
     EXPECT_NE(status.exit_code, 0);
     EXPECT_THAT(status.err, HasSubstr("KS1001"));
     EXPECT_THAT(status.out + status.err, Not(HasSubstr("alice")));

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -60,7 +61,8 @@ void OtpdFixture::SetUp() {
     log_path = dir + "/otpd.log";
     std::filesystem::create_directory(pam_dir);
     ::chmod(pam_dir.c_str(), 0755);
-    write_file(pam_dir + "/kotp-test", "auth required " PAM_KOTP_PATH " socket=" + socket_path + " timeout=3\n");
+    write_file(pam_dir + "/kotp-test",
+               "auth required " + program(PAM_KOTP_PATH) + " socket=" + socket_path + " timeout=3\n");
     ::chmod((pam_dir + "/kotp-test").c_str(), 0644);
     start_otpd();
 }
@@ -69,6 +71,21 @@ void OtpdFixture::TearDown() {
     if (otpd_pid > 0) stop_otpd(SIGTERM);
     if (HasFailure()) std::cerr << "---- otpd log ----\n" << read_file(log_path) << "------------------\n";
     std::filesystem::remove_all(dir);
+}
+
+std::string OtpdFixture::program(const std::string& built_path) const {
+    static std::mutex staging;  // tests run logins from several threads
+    const std::lock_guard<std::mutex> lock(staging);
+    const auto bin = dir + "/bin";
+    const auto copy = bin + "/" + std::filesystem::path(built_path).filename().string();
+    if (!std::filesystem::exists(copy)) {
+        std::filesystem::create_directories(bin);
+        ::chmod(bin.c_str(), 0755);
+        std::filesystem::copy_file(built_path, copy + ".part");
+        ::chmod((copy + ".part").c_str(), 0755);
+        std::filesystem::rename(copy + ".part", copy);
+    }
+    return copy;
 }
 
 void OtpdFixture::start_otpd() {
@@ -93,7 +110,7 @@ void OtpdFixture::stop_otpd(int signal_number) {
 }
 
 RunResult OtpdFixture::admin(const std::vector<std::string>& args, const RunOptions& options) {
-    std::vector<std::string> argv = {KOTP_ADMIN_PATH, "--socket", socket_path};
+    std::vector<std::string> argv = {program(KOTP_ADMIN_PATH), "--socket", socket_path};
     argv.insert(argv.end(), args.begin(), args.end());
     return run(argv, options);
 }
@@ -130,7 +147,7 @@ std::string OtpdFixture::totp(const std::string& secret, const std::vector<std::
 
 RunResult OtpdFixture::login(const std::string& user, const std::vector<std::string>& answers,
                              const RunOptions& options) {
-    std::vector<std::string> argv = {PAM_LOGIN_PATH, "--confdir", pam_dir, "--service", "kotp-test", "--user", user,
+    std::vector<std::string> argv = {program(PAM_LOGIN_PATH), "--confdir", pam_dir, "--service", "kotp-test", "--user", user,
                                      "--rhost", "192.0.2.10", "--tty", "ssh"};
     for (const auto& a : answers) {
         argv.push_back("--answer");

@@ -41,6 +41,9 @@ protected:
     std::string totp(const std::string& secret, const std::vector<std::string>& extra = {});
     RunResult login(const std::string& user, const std::vector<std::string>& answers,
                     const RunOptions& options = {});
+    // A copy of a built program (or module) in the fixture's folder, which every uid may read and
+    // run: the tests run clients as nobody, and the build tree may sit under a 0700 home folder.
+    std::string program(const std::string& built_path) const;
 
     std::string dir;
     std::string socket_path;

@@ -22,7 +22,7 @@ protected:
         return options;
     }
     std::vector<std::string> kotp(const std::vector<std::string>& args) const {
-        std::vector<std::string> argv = {KOTP_PATH, "--socket", socket_path};
+        std::vector<std::string> argv = {program(KOTP_PATH), "--socket", socket_path};
         argv.insert(argv.end(), args.begin(), args.end());
         return argv;
     }

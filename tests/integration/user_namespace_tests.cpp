@@ -35,7 +35,7 @@ TEST_F(PartialUidMapTest, OrdinaryCallerReadsAsNobody) {
     RunOptions as_daemon;
     as_daemon.uid = 1;  // "daemon" in every Debian passwd
     as_daemon.gid = 1;
-    const auto r = run({KOTP_PATH, "--socket", socket_path, "status"}, as_daemon);
+    const auto r = run({program(KOTP_PATH), "--socket", socket_path, "status"}, as_daemon);
     EXPECT_NE(r.exit_code, 0) << r.out << r.err;  // otpd saw uid 65534, not daemon's record
     EXPECT_THAT(r.out + r.err, Not(HasSubstr("daemon")));
 }
