@@ -75,6 +75,8 @@ trap 'exit 130' INT TERM
 enter_private_mounts() {
     if [ -z "${KOTP_E2E_PRIVATE_MOUNTS:-}" ]; then
         export KOTP_E2E_PRIVATE_MOUNTS=1
+        unshare --mount --propagation private -- true 2>/dev/null ||
+            fail "cannot make a private mount namespace (unshare --mount); inside a chroot, / must be a mount point"
         trap - EXIT
         exec unshare --mount --propagation private -- bash "$0" "$@"
     fi
