@@ -104,6 +104,21 @@ LoginDecision Verifier::count_failure(UserRecord& user, wire::Status status, std
     return decision;
 }
 
+namespace {
+
+// The digits every live token shows (6 or 8), or 0 when they differ.
+std::uint8_t common_digits(const std::vector<TokenRecord>& tokens) {
+    unsigned digits = 0;
+    for (const auto& t : tokens) {
+        if (!is_live(t)) continue;
+        if (digits != 0 && digits != t.digits) return 0;
+        digits = t.digits;
+    }
+    return static_cast<std::uint8_t>(digits);
+}
+
+}  // namespace
+
 LoginDecision Verifier::begin(const LoginContext& login, LoginProgress& progress) {
     Transaction txn(store_);
     auto user = store_.find_user(login.user);
@@ -125,6 +140,7 @@ LoginDecision Verifier::begin(const LoginContext& login, LoginProgress& progress
         } else if (intent == wire::Intent::Login && any_live) {
             progress.stage = LoginStage::Code;
             decision = prompt(config_.prompt, {}, false);
+            decision.reply.code_digits = common_digits(tokens);
         } else if ((intent == wire::Intent::Login || intent == wire::Intent::Enroll) && has_activation()) {
             progress.stage = LoginStage::Activation;
             decision = prompt("Activation code: ",

@@ -34,6 +34,10 @@ int pam_code_for(wire::Status status) noexcept {
             return PAM_CONV_ERR;
         case S::TokenLimit:
         case S::InvalidArgument:
+        // Successes without a code: only ever with Outcome::Success, never a refusal's status.
+        case S::Exempt:
+        case S::Grace:
+        case S::UnenrolledAllowed:
             break;
     }
     return PAM_AUTH_ERR;  // a status this module does not know refuses the login

@@ -32,6 +32,9 @@ const char* to_string(MessageType type) noexcept {
         case MessageType::AdminReset: return "AdminReset";
         case MessageType::AdminRecovery: return "AdminRecovery";
         case MessageType::AdminResync: return "AdminResync";
+        case MessageType::AdminExempt: return "AdminExempt";
+        case MessageType::AdminUnexempt: return "AdminUnexempt";
+        case MessageType::AdminImport: return "AdminImport";
         case MessageType::UserStatus: return "UserStatus";
         case MessageType::AuthStep: return "AuthStep";
         case MessageType::Error: return "Error";
@@ -41,6 +44,7 @@ const char* to_string(MessageType type) noexcept {
         case MessageType::Done: return "Done";
         case MessageType::ActivationIssued: return "ActivationIssued";
         case MessageType::RecoveryCodes: return "RecoveryCodes";
+        case MessageType::Imported: return "Imported";
     }
     return "unknown";
 }

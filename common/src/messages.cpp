@@ -16,7 +16,7 @@ bool get_enum(Reader& r, Enum& out, Enum lo, Enum hi) {
 }
 
 bool valid_status(std::uint16_t v) {
-    return v == 0 || (v >= 1001 && v <= 1014) || (v >= 2001 && v <= 2003);
+    return v <= 3 || (v >= 1001 && v <= 1014) || (v >= 2001 && v <= 2003);
 }
 
 bool get_status(Reader& r, Status& out) {
@@ -63,12 +63,14 @@ void AuthStep::encode(Writer& w) const {
     w.put_string(prompt, kMaxText);
     w.put_string(text, kMaxText);
     w.put_u8(attempts_left);
+    w.put_u8(code_digits);
 }
 
 bool AuthStep::decode(Reader& r) {
     return get_enum(r, outcome, Outcome::Prompt, Outcome::Failure) && get_status(r, status) &&
            get_bool(r, echo) && r.get_string(prompt, kMaxText) && r.get_string(text, kMaxText) &&
-           r.get_u8(attempts_left);
+           r.get_u8(attempts_left) && r.get_u8(code_digits) &&
+           (code_digits == 0 || code_digits == 6 || code_digits == 8);
 }
 
 void ErrorReply::encode(Writer& w) const {
@@ -181,6 +183,8 @@ void UserInfo::encode(Writer& w) const {
     }
     w.put_u16(recovery_left);
     w.put_i64(activation_expires);
+    w.put_i64(exempt_until);
+    w.put_string(exempt_reason, kMaxReason);
 }
 
 bool UserInfo::decode(Reader& r) {
@@ -198,7 +202,8 @@ bool UserInfo::decode(Reader& r) {
             !r.get_string(t.label, kMaxLabel) || !r.get_i64(t.created) || !r.get_i64(t.last_used))
             return false;
     }
-    return r.get_u16(recovery_left) && r.get_i64(activation_expires);
+    return r.get_u16(recovery_left) && r.get_i64(activation_expires) && r.get_i64(exempt_until) &&
+           r.get_string(exempt_reason, kMaxReason);
 }
 
 AdminResync::~AdminResync() {
@@ -246,6 +251,82 @@ bool RecoveryCodes::decode(Reader& r) {
     codes.assign(count, {});
     for (auto& c : codes)
         if (!r.get_string(c, kMaxCodeText)) return false;
+    return true;
+}
+
+void AdminExempt::encode(Writer& w) const {
+    w.put_string(user, kMaxUserName);
+    w.put_i64(until);
+    w.put_string(reason, kMaxReason);
+}
+
+bool AdminExempt::decode(Reader& r) {
+    return r.get_string(user, kMaxUserName) && !user.empty() && r.get_i64(until) && until > 0 &&
+           r.get_string(reason, kMaxReason);
+}
+
+ImportToken::~ImportToken() {
+    wipe(secret_hex);
+    for (auto& c : recovery_codes) wipe(c);
+}
+
+void AdminImport::encode(Writer& w) const {
+    if (tokens.size() > kMaxImportBatch) return w.fail();
+    w.put_u16(static_cast<std::uint16_t>(tokens.size()));
+    for (const auto& t : tokens) {
+        w.put_string(t.user, kMaxUserName);
+        w.put_u8(static_cast<std::uint8_t>(t.type));
+        w.put_u8(static_cast<std::uint8_t>(t.algorithm));
+        w.put_u8(t.digits);
+        w.put_u16(t.period);
+        w.put_u64(t.counter);
+        w.put_string(t.secret_hex, 2 * kMaxImportSecret);
+        if (t.recovery_codes.size() > kMaxImportedRecoveryCodes) return w.fail();
+        w.put_u16(static_cast<std::uint16_t>(t.recovery_codes.size()));
+        for (const auto& c : t.recovery_codes) w.put_string(c, kMaxCodeText);
+        w.put_string(t.label, kMaxLabel);
+    }
+}
+
+bool AdminImport::decode(Reader& r) {
+    std::uint16_t count = 0;
+    if (!r.get_u16(count) || count == 0 || count > kMaxImportBatch) return false;
+    tokens.assign(count, {});
+    for (auto& t : tokens) {
+        std::uint16_t codes = 0;
+        if (!r.get_string(t.user, kMaxUserName) || t.user.empty() ||
+            !get_enum(r, t.type, TokenType::Totp, TokenType::Hotp) ||
+            !get_enum(r, t.algorithm, Algorithm::Sha1, Algorithm::Sha512) || !r.get_u8(t.digits) ||
+            !r.get_u16(t.period) || !r.get_u64(t.counter) || !r.get_string(t.secret_hex, 2 * kMaxImportSecret) ||
+            !r.get_u16(codes) || codes > kMaxImportedRecoveryCodes)
+            return false;
+        t.recovery_codes.assign(codes, {});
+        for (auto& c : t.recovery_codes)
+            if (!r.get_string(c, kMaxCodeText)) return false;
+        if (!r.get_string(t.label, kMaxLabel)) return false;
+    }
+    return true;
+}
+
+void Imported::encode(Writer& w) const {
+    w.put_u16(imported);
+    if (failures.size() > kMaxImportBatch) return w.fail();
+    w.put_u16(static_cast<std::uint16_t>(failures.size()));
+    for (const auto& f : failures) {
+        w.put_string(f.user, kMaxUserName);
+        w.put_u16(static_cast<std::uint16_t>(f.status));
+        w.put_string(f.text, kMaxReason);
+    }
+}
+
+bool Imported::decode(Reader& r) {
+    std::uint16_t count = 0;
+    if (!r.get_u16(imported) || imported > kMaxImportBatch || !r.get_u16(count) || count > kMaxImportBatch)
+        return false;
+    failures.assign(count, {});
+    for (auto& f : failures)
+        if (!r.get_string(f.user, kMaxUserName) || !get_status(r, f.status) || !r.get_string(f.text, kMaxReason))
+            return false;
     return true;
 }
 

@@ -6,6 +6,15 @@ StatusText describe(wire::Status status) noexcept {
     using S = wire::Status;
     switch (status) {
         case S::Ok: return {"KS0000", "Success.", "Nothing to do."};
+        case S::Exempt:
+            return {"KS0001", "No code needed: this login is exempt (network, group or user).",
+                    "Nothing to do."};
+        case S::Grace:
+            return {"KS0002", "No code needed: a code was accepted from this host shortly before.",
+                    "Nothing to do."};
+        case S::UnenrolledAllowed:
+            return {"KS0003", "Let in without a one-time password during the rollout.",
+                    "Enrol before the rollout ends: ask your system administrator for an activation code."};
         case S::NotEnrolled:
             return {"KS1001", "You have not registered a one-time-password token.",
                     "Ask your system administrator for an activation code or enrolment."};

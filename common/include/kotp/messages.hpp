@@ -35,6 +35,9 @@ struct AuthStep {
     std::string prompt;
     std::string text;
     std::uint8_t attempts_left = 0;
+    // Prompt for a code: how many digits the user's tokens show (6 or 8), 0 when they differ or
+    // it is not a code prompt. The module's `combined` mode cuts that many digits off the end.
+    std::uint8_t code_digits = 0;
     void encode(Writer& w) const;
     bool decode(Reader& r);
 };
@@ -139,6 +142,8 @@ struct UserInfo {
     std::vector<TokenInfo> tokens;
     std::uint16_t recovery_left = 0;      // unused recovery codes
     std::int64_t activation_expires = 0;  // a live activation code expires then; 0 = none
+    std::int64_t exempt_until = 0;        // exempted from codes until then; 0 = not exempt
+    std::string exempt_reason;
     void encode(Writer& w) const;
     bool decode(Reader& r);
 };
@@ -200,6 +205,60 @@ struct RecoveryCodes {
     std::string user;
     std::vector<std::string> codes;  // shown once; otpd keeps only hashes
     ~RecoveryCodes();
+    void encode(Writer& w) const;
+    bool decode(Reader& r);
+};
+
+// No code is asked of `user` until `until` (Unix time); the user need not be enrolled (service
+// accounts). Replaces an earlier exemption.
+struct AdminExempt {
+    static constexpr MessageType kType = MessageType::AdminExempt;
+    std::string user;
+    std::int64_t until = 0;
+    std::string reason;
+    void encode(Writer& w) const;
+    bool decode(Reader& r);
+};
+
+using AdminUnexempt = UserRequest<MessageType::AdminUnexempt>;
+
+// One token to import: active at once, its secret given (migration from another tool).
+struct ImportToken {
+    std::string user;
+    TokenType type = TokenType::Totp;
+    Algorithm algorithm = Algorithm::Sha1;
+    std::uint8_t digits = 6;
+    std::uint16_t period = 30;
+    std::uint64_t counter = 0;  // HOTP: next counter to accept
+    std::string secret_hex;     // the key in hex (strings carry no NUL): 2 * (10..64) digits
+    std::vector<std::string> recovery_codes;  // e.g. google-authenticator scratch codes
+    std::string label;
+    ImportToken() = default;
+    ImportToken(const ImportToken&) = default;
+    ImportToken& operator=(const ImportToken&) = default;
+    ImportToken(ImportToken&&) noexcept = default;
+    ImportToken& operator=(ImportToken&&) noexcept = default;
+    ~ImportToken();  // wipes the secret and the codes
+};
+
+struct AdminImport {
+    static constexpr MessageType kType = MessageType::AdminImport;
+    std::vector<ImportToken> tokens;  // 1..kMaxImportBatch
+    void encode(Writer& w) const;
+    bool decode(Reader& r);
+};
+
+struct ImportFailure {
+    std::string user;
+    Status status = Status::InvalidArgument;
+    std::string text;
+};
+
+// The batch is one transaction: `imported` tokens are stored, each failure names its user.
+struct Imported {
+    static constexpr MessageType kType = MessageType::Imported;
+    std::uint16_t imported = 0;
+    std::vector<ImportFailure> failures;
     void encode(Writer& w) const;
     bool decode(Reader& r);
 };

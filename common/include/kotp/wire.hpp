@@ -20,6 +20,9 @@
 //      token, new recovery codes); AdminIssue, AdminReset, AdminRecovery, AdminResync,
 //      UserStatus; replies ActivationIssued and RecoveryCodes; UserInfo gains recovery_left and
 //      activation_expires.
+//   3  kotp 0.3: AuthStep gains `code_digits`; AdminExempt, AdminUnexempt, AdminImport and the
+//      reply Imported; UserInfo gains exempt_until and exempt_reason; statuses Exempt, Grace and
+//      UnenrolledAllowed (logins let through without a code, each with its reason).
 #pragma once
 
 #include <cstddef>
@@ -27,7 +30,7 @@
 
 namespace kotp::wire {
 
-inline constexpr std::uint16_t kProtocolVersion = 2;
+inline constexpr std::uint16_t kProtocolVersion = 3;
 
 inline constexpr std::size_t kHeaderSize = 8;
 
@@ -35,6 +38,9 @@ inline constexpr std::size_t kHeaderSize = 8;
 // Requests are small (a user name, a code); replies may carry a page of users or a QR code.
 inline constexpr std::uint32_t kMaxRequestPayload = 4 * 1024;
 inline constexpr std::uint32_t kMaxReplyPayload = 64 * 1024;
+// AdminImport carries a batch of secrets; otpd accepts this size only from callers that may
+// administer, and only for that message type, so an ordinary user still cannot make it allocate.
+inline constexpr std::uint32_t kMaxImportPayload = 512 * 1024;
 
 // Field limits, in bytes.
 inline constexpr std::size_t kMaxUserName = 256;  // LOGIN_NAME_MAX is 256 on Linux
@@ -52,6 +58,10 @@ inline constexpr std::uint16_t kRecoveryCodeCount = 10;
 inline constexpr std::uint32_t kMaxActivationValidity = 366u * 24 * 3600;  // seconds
 inline constexpr std::uint16_t kMaxListPage = 200;  // users per AdminList reply
 inline constexpr std::uint16_t kMaxTokensPerUser = 10;
+inline constexpr std::uint16_t kMaxImportBatch = 256;        // tokens per AdminImport
+inline constexpr std::size_t kMaxImportSecret = 64;          // raw key bytes (SHA-512 block)
+inline constexpr std::size_t kMinImportSecret = 10;          // 80 bits; RFC 4226 asks for 128
+inline constexpr std::uint16_t kMaxImportedRecoveryCodes = 20;  // google-authenticator scratch codes
 
 static_assert(kMaxUserName + kMaxService + kMaxRhost + kMaxTty + 4 * 2 <= kMaxRequestPayload,
               "an AuthBegin with every field at its limit must fit in one request frame");
@@ -60,6 +70,11 @@ static_assert(kMaxText * 2 + 16 <= kMaxReplyPayload, "an AuthStep must fit in on
 // One UserList entry is at most 2 + name + 1 (state) + 2 (failures) + 2 (tokens) + 8 (last login).
 static_assert(kMaxListPage * (2 + kMaxUserName + 1 + 2 + 2 + 8) + 3 <= kMaxReplyPayload,
               "a full page of users must fit in one reply frame");
+// One ImportToken is at most: user, 5 small fields, counter, secret, codes, label.
+static_assert(kMaxImportBatch * (2 + kMaxUserName + 5 + 8 + 2 + 2 * kMaxImportSecret + 2 +
+                                 kMaxImportedRecoveryCodes * (2 + kMaxCodeText) + 2 + kMaxLabel) +
+                      2 <= kMaxImportPayload,
+              "a full import batch must fit in one import frame");
 
 enum class MessageType : std::uint16_t {
     // Requests. The permission table in otpd says which caller may send which.
@@ -76,11 +91,14 @@ enum class MessageType : std::uint16_t {
     AdminReset = 23,    // {user, valid_seconds}: revoke tokens and recovery codes, issue a code
     AdminRecovery = 24, // {user}: a new set of recovery codes (voids the old set)
     AdminResync = 25,   // {user, code1, code2}: two consecutive codes re-align drift/counter
+    AdminExempt = 26,   // {user, until, reason}: no code asked until then (the user need not exist)
+    AdminUnexempt = 27, // {user}
+    AdminImport = 28,   // {tokens[{user, type, algorithm, digits, period, counter, secret_hex, codes[], label}]}
 
     UserStatus = 32,    // {}: the calling user's own UserInfo (kotp status)
 
     // Replies.
-    AuthStep = 128,  // {outcome, status, echo, prompt, text, attempts_left}
+    AuthStep = 128,  // {outcome, status, echo, prompt, text, attempts_left, code_digits}
     Error = 129,     // {status, text}: the request was refused; the connection is closed after it
     Enrolled = 130,  // {user, token_id, secret, uri, label}
     UserList = 131,  // {entries[{user, state, failures, tokens, last_login}], more}
@@ -88,6 +106,7 @@ enum class MessageType : std::uint16_t {
     Done = 133,      // {text}: an admin command succeeded
     ActivationIssued = 134,  // {user, code, expires}
     RecoveryCodes = 135,     // {user, codes[]}
+    Imported = 136,          // {imported, failures[{user, status, text}]}
 };
 
 // What the module should do next in a login attempt.
@@ -100,7 +119,10 @@ enum class Outcome : std::uint8_t {
 // Stable status codes. Each one has a message ID (KS.... from otpd, KC.... from the module), one
 // line of cause and one of remedy in status.hpp; the README and the man page list them.
 enum class Status : std::uint16_t {
-    Ok = 0,
+    Ok = 0,                     // KS0000: the code (or recovery code) was accepted
+    Exempt = 1,                 // KS0001: no code asked: exempt network, group or user
+    Grace = 2,                  // KS0002: no code asked: a code from the same host shortly before
+    UnenrolledAllowed = 3,      // KS0003: no token yet, let in during the rollout
     NotEnrolled = 1001,         // KS1001: the user has no active token
     ActivationFailed = 1002,    // KS1002: activation code wrong, expired or used (enrolment)
     WrongCode = 1003,           // KS1003: the code matches no token in the window
