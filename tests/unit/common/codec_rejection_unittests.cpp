@@ -36,7 +36,7 @@ TEST(ParseHeader, Accepts) {
 
 TEST(ParseHeader, RejectsBadVersion) {
     FrameHeader h;
-    for (const std::uint16_t version : std::array<std::uint16_t, 5>{0, 1, 3, 0x0200, 0xffff})
+    for (const std::uint16_t version : std::array<std::uint16_t, 5>{0, 2, 4, 0x0300, 0xffff})
         EXPECT_EQ(header_of(header_bytes(4, version, 1), h), DecodeError::BadVersion) << version;
 }
 
@@ -122,7 +122,8 @@ TEST(Decode, StringLengthPastTheEnd) {
     EXPECT_EQ(decode<Done>(w.bytes()), DecodeError::Truncated);
 }
 
-Bytes auth_step_payload(std::uint8_t outcome, std::uint16_t status, std::uint8_t echo) {
+Bytes auth_step_payload(std::uint8_t outcome, std::uint16_t status, std::uint8_t echo,
+                        std::uint8_t code_digits = 0) {
     Writer w;
     w.put_u8(outcome);
     w.put_u16(status);
@@ -130,6 +131,7 @@ Bytes auth_step_payload(std::uint8_t outcome, std::uint16_t status, std::uint8_t
     put_raw_string(w, "");
     put_raw_string(w, "");
     w.put_u8(0);
+    w.put_u8(code_digits);  // version 3
     return w.bytes();
 }
 
@@ -139,12 +141,18 @@ TEST(Decode, AuthStepEnumRanges) {
     for (const std::uint8_t outcome : std::array<std::uint8_t, 3>{0, 4, 255})
         EXPECT_EQ(decode<AuthStep>(auth_step_payload(outcome, 0, 0)), DecodeError::BadValue)
             << +outcome;
+    for (const std::uint16_t status : std::array<std::uint16_t, 3>{1, 2, 3})  // KS0001-KS0003
+        EXPECT_EQ(decode<AuthStep>(auth_step_payload(2, status, 0)), DecodeError::None) << status;
     for (const std::uint16_t status :
-         std::array<std::uint16_t, 7>{1, 999, 1000, 1015, 2000, 2004, 65535})
+         std::array<std::uint16_t, 7>{4, 999, 1000, 1015, 2000, 2004, 65535})
         EXPECT_EQ(decode<AuthStep>(auth_step_payload(1, status, 0)), DecodeError::BadValue)
             << status;
     for (const std::uint8_t echo : std::array<std::uint8_t, 2>{2, 255})
         EXPECT_EQ(decode<AuthStep>(auth_step_payload(1, 0, echo)), DecodeError::BadValue) << +echo;
+    for (const std::uint8_t digits : std::array<std::uint8_t, 3>{0, 6, 8})
+        EXPECT_EQ(decode<AuthStep>(auth_step_payload(1, 0, 0, digits)), DecodeError::None) << +digits;
+    for (const std::uint8_t digits : std::array<std::uint8_t, 4>{1, 5, 7, 9})
+        EXPECT_EQ(decode<AuthStep>(auth_step_payload(1, 0, 0, digits)), DecodeError::BadValue) << +digits;
 }
 
 TEST(Decode, ErrorReplyStatusRange) {
@@ -224,6 +232,8 @@ Bytes user_info_payload(std::uint8_t state, std::uint16_t count, std::uint8_t ty
     }
     w.put_u16(0);  // recovery_left (version 2)
     w.put_i64(0);  // activation_expires (version 2)
+    w.put_i64(0);  // exempt_until (version 3)
+    put_raw_string(w, "");  // exempt_reason
     return w.bytes();
 }
 
