@@ -9,6 +9,7 @@
 
 #include "cli_parse.hpp"
 #include "commands.hpp"
+#include "doctor.hpp"
 #include "kotp/client.hpp"
 #include "kotp/wire.hpp"
 #include "output.hpp"
@@ -203,6 +204,35 @@ int main(int argc, char** argv) {
     const CLI::Validator code_field = text_field(kotp::wire::kMaxCodeText, false, "CODE");
     resync->add_option("CODE1", code1, "A code from the token")->required()->check(code_field);
     resync->add_option("CODE2", code2, "The code right after it")->required()->check(code_field);
+
+    // doctor: reads files and checks the host; it does not talk to otpd beyond a connect.
+    DoctorOptions doctor_options;
+    auto* doctor = app.add_subcommand(
+        "doctor",
+        "Check sshd, PAM, otpd's socket and the clock for mistakes that skip or break "
+        "the second factor");
+    doctor->footer(doctor_help_footer());
+    doctor->add_option("--sshd-config", doctor_options.sshd_config, "sshd's main configuration")
+        ->type_name("FILE")
+        ->capture_default_str();
+    doctor->add_option("--pam-dir", doctor_options.pam_dir, "The PAM service files")
+        ->type_name("DIR")
+        ->capture_default_str();
+    doctor
+        ->add_option("--services", doctor_options.services,
+                     "PAM services to check, comma-separated")
+        ->delimiter(',')
+        ->check(CLI::Validator([](std::string& name) { return doctor_service_name_problem(name); },
+                               "", "SERVICE"))
+        ->type_name("LIST")
+        ->capture_default_str();
+    doctor
+        ->add_option("--skip", doctor_options.skip,
+                     "A check not to run (repeatable): sshd, pam, socket, clock")
+        ->delimiter(',')
+        ->check(CLI::IsMember(kDoctorChecks))
+        ->type_name("CHECK");
+    doctor->callback([&] { run = [&] { return run_doctor(ctx, doctor_options); }; });
 
     try {
         app.parse(argc, argv);

@@ -12,6 +12,8 @@ packages=(
   libgtest-dev libgmock-dev
   # the real peers the tests drive: libpam, pamtester + pam_wrapper, oathtool, a QR decoder
   pamtester libpam-wrapper oathtool zbar-tools
+  # the tools kotp-admin import migrates from (their own files are generated in the tests)
+  libpam-google-authenticator
   # the admin's tools the README's procedures use (master key, database backup)
   openssl sqlite3
   # the end-to-end tests: the package build, lintian, systemd-analyze, a debootstrap'd
