@@ -14,15 +14,11 @@
 #include "log.hpp"
 
 namespace kotp::otpd {
-namespace {
-
 bool valid_label(std::string_view label) {
     return std::all_of(label.begin(), label.end(), [](char c) {
         return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
     });
 }
-
-}  // namespace
 
 ReplyFrame error_frame(wire::Status status, std::string text) {
     wire::ErrorReply reply;
@@ -39,8 +35,8 @@ bool valid_user_name(std::string_view name) {
     });
 }
 
-void AdminService::audit(const Peer& peer, const std::string& user, const std::string& action,
-                         std::int64_t token_id, std::string detail) {
+void AdminService::audit_row(const Peer& peer, const std::string& user, const std::string& action,
+                             std::int64_t token_id, const std::string& detail) {
     AuditEntry e;
     e.time = clock_.now();
     e.user = user;
@@ -49,6 +45,11 @@ void AdminService::audit(const Peer& peer, const std::string& user, const std::s
     e.token_id = token_id;
     e.detail = "by uid " + std::to_string(peer.uid) + (detail.empty() ? "" : ": " + detail);
     store_.append_audit(e);
+}
+
+void AdminService::audit(const Peer& peer, const std::string& user, const std::string& action,
+                         std::int64_t token_id, std::string detail) {
+    audit_row(peer, user, action, token_id, detail);
     log_line(LogLevel::Notice, "admin " + action + " user=" + quoted(user) + " by uid=" + std::to_string(peer.uid) +
                                    (detail.empty() ? "" : " (" + quoted(detail) + ")"));
 }
@@ -192,6 +193,7 @@ ReplyFrame AdminService::suspend(const Peer& peer, const wire::AdminSuspend& req
     user->suspended_at = clock_.now();
     user->reason = request.reason.empty() ? "suspended by an administrator" : request.reason;
     store_.update_user(*user);
+    store_.delete_grace(user->id);
     audit(peer, user->name, "suspend", 0, user->reason);
     txn.commit();
     wire::Done reply;
@@ -252,6 +254,7 @@ ReplyFrame AdminService::reset(const Peer& peer, const wire::AdminReset& request
     auto user = store_.find_user(request.user);
     if (!user) return error_frame(wire::Status::UnknownUser, "no user " + quoted(request.user));
     store_.revoke_tokens(user->id);
+    store_.delete_grace(user->id);
     store_.delete_recovery_codes(user->id);
     // A device change is the identity check the seeds describe: it also lifts a suspension.
     user->lift_suspension();

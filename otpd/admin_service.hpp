@@ -21,6 +21,9 @@ ReplyFrame error_frame(wire::Status status, std::string text = {});
 // A login name otpd accepts: 1-256 bytes of [A-Za-z0-9._@$-], not starting with '-'.
 bool valid_user_name(std::string_view name);
 
+// A label or reason: no control characters.
+bool valid_label(std::string_view label);
+
 class AdminService {
 public:
     AdminService(Store& store, const SecretBox& box, RandomSource& random, const Clock& clock,
@@ -37,6 +40,10 @@ public:
     ReplyFrame reset(const Peer& peer, const wire::AdminReset& request);
     ReplyFrame recovery(const Peer& peer, const wire::AdminRecovery& request);
     ReplyFrame resync(const Peer& peer, const wire::AdminResync& request);
+    ReplyFrame exempt(const Peer& peer, const wire::AdminExempt& request);
+    ReplyFrame unexempt(const Peer& peer, const wire::AdminUnexempt& request);
+    // A batch of tokens with their secrets (migration), active at once; one transaction.
+    ReplyFrame import_tokens(const Peer& peer, const wire::AdminImport& request);
     // kotp status: the caller's own record, found by the peer's uid.
     ReplyFrame user_status(const Peer& peer);
 
@@ -47,6 +54,11 @@ private:
     ReplyFrame issue_activation(const UserRecord& user, std::uint32_t valid_seconds);
     void audit(const Peer& peer, const std::string& user, const std::string& action, std::int64_t token_id,
                std::string detail);
+    // The audit row alone, without a log line (an import logs one line per batch).
+    void audit_row(const Peer& peer, const std::string& user, const std::string& action, std::int64_t token_id,
+                   const std::string& detail);
+    // Why one imported token is refused, or "" when it can be stored.
+    std::string import_problem(const wire::ImportToken& token, std::vector<std::uint8_t>& secret);
 
     Store& store_;
     const SecretBox& box_;

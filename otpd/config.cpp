@@ -11,6 +11,8 @@
 #include <map>
 #include <set>
 
+#include "kotp/date_text.hpp"
+
 namespace kotp::otpd {
 namespace {
 
@@ -74,6 +76,52 @@ Setter duration_key(std::chrono::seconds Config::*field, std::chrono::seconds lo
     };
 }
 
+Setter networks_key() {
+    return [](std::string_view v, Config& c) -> std::string {
+        std::string error;
+        auto networks = parse_network_list(v, error);
+        if (!networks) return error;
+        c.exempt_networks = std::move(*networks);
+        return {};
+    };
+}
+
+Setter groups_key() {
+    return [](std::string_view v, Config& c) -> std::string {
+        std::vector<std::string> groups;
+        while (!v.empty()) {
+            const auto comma = v.find(',');
+            const auto name = trim(v.substr(0, comma));
+            v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
+            if (name.empty()) return "has an empty group name";
+            if (name.size() > 256 || name.find_first_of(" \t:") != std::string_view::npos)
+                return "has an invalid group name '" + std::string(name) + "'";
+            groups.emplace_back(name);
+        }
+        c.exempt_groups = std::move(groups);
+        return {};
+    };
+}
+
+Setter unenrolled_key() {
+    return [](std::string_view v, Config& c) -> std::string {
+        if (v == "deny") c.unenrolled = UnenrolledPolicy::Deny;
+        else if (v == "allow") c.unenrolled = UnenrolledPolicy::Allow;
+        else if (v == "enroll") c.unenrolled = UnenrolledPolicy::Enroll;
+        else return "must be deny, allow or enroll";
+        return {};
+    };
+}
+
+Setter date_key(std::int64_t Config::*field) {
+    return [field](std::string_view v, Config& c) -> std::string {
+        const auto t = parse_until(v);
+        if (!t) return "must be a date like 2026-12-31 or 2026-12-31 18:00 (local time)";
+        c.*field = *t;
+        return {};
+    };
+}
+
 const std::map<std::string, Setter, std::less<>>& setters() {
     using namespace std::chrono_literals;
     static const std::map<std::string, Setter, std::less<>> table = {
@@ -92,6 +140,11 @@ const std::map<std::string, Setter, std::less<>>& setters() {
         {"max_connections_per_uid", number_key(&Config::max_connections_per_uid, 1, 1000)},
         {"io_timeout", duration_key(&Config::io_timeout, 1s, 300s)},
         {"answer_timeout", duration_key(&Config::answer_timeout, 5s, 3600s)},
+        {"exempt_networks", networks_key()},
+        {"exempt_groups", groups_key()},
+        {"grace_period", duration_key(&Config::grace_period, 0s, 24h)},
+        {"unenrolled", unenrolled_key()},
+        {"unenrolled_allow_until", date_key(&Config::unenrolled_allow_until)},
     };
     return table;
 }

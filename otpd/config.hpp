@@ -7,8 +7,18 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "network_match.hpp"
 
 namespace kotp::otpd {
+
+// What happens at a login of a user with no token (nor a pending enrolment).
+enum class UnenrolledPolicy {
+    Deny,    // refused (KS1001)
+    Allow,   // let in with a warning until unenrolled_allow_until (the rollout), refused after
+    Enroll,  // first-login enrolment with an activation code; refused without one
+};
 
 struct Config {
     std::string socket_path = "/run/otpd/otpd.sock";
@@ -26,6 +36,13 @@ struct Config {
     unsigned max_connections_per_uid = 8;            // never applied to root
     std::chrono::seconds io_timeout{5};              // a started frame must complete in this
     std::chrono::seconds answer_timeout{300};        // time a user has to type a code
+
+    // Cluster policies: logins let through without a code, each logged with its reason.
+    std::vector<Network> exempt_networks;            // PAM_RHOST inside one of these
+    std::vector<std::string> exempt_groups;          // the user is a member (NSS: LDAP, SSSD too)
+    std::chrono::seconds grace_period{0};            // after a code from host H, H again: no code
+    UnenrolledPolicy unenrolled = UnenrolledPolicy::Enroll;
+    std::int64_t unenrolled_allow_until = 0;         // Allow: Unix time the rollout ends; 0 = none
 
     std::string database_path() const;
     std::string master_key_path() const;

@@ -1,6 +1,7 @@
 #include "peer.hpp"
 
-#include <grp.h>
+#include "group_membership.hpp"
+
 #include <pwd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,27 +23,7 @@ std::optional<Peer> peer_of(int fd) {
 bool Authorizer::is_privileged(const Peer& peer) const { return peer.uid == 0 || peer.uid == ::geteuid(); }
 
 bool Authorizer::may_administer(const Peer& peer) const {
-    if (is_privileged(peer)) return true;
-    std::vector<char> buf(16384);
-    struct passwd pw {};
-    struct passwd* pw_result = nullptr;
-    if (getpwuid_r(peer.uid, &pw, buf.data(), buf.size(), &pw_result) != 0 || pw_result == nullptr) return false;
-    struct group gr {};
-    struct group* gr_result = nullptr;
-    std::vector<char> gbuf(65536);
-    if (getgrnam_r(admin_group_.c_str(), &gr, gbuf.data(), gbuf.size(), &gr_result) != 0 || gr_result == nullptr)
-        return false;
-    const gid_t admin_gid = gr_result->gr_gid;
-    if (pw_result->pw_gid == admin_gid) return true;
-    int count = 64;
-    std::vector<gid_t> groups(static_cast<std::size_t>(count));
-    if (getgrouplist(pw_result->pw_name, pw_result->pw_gid, groups.data(), &count) < 0) {
-        groups.resize(static_cast<std::size_t>(count));
-        if (getgrouplist(pw_result->pw_name, pw_result->pw_gid, groups.data(), &count) < 0) return false;
-    }
-    for (int i = 0; i < count; ++i)
-        if (groups[static_cast<std::size_t>(i)] == admin_gid) return true;
-    return false;
+    return is_privileged(peer) || uid_in_group(peer.uid, admin_group_);
 }
 
 bool Authorizer::may_verify_for(const Peer& peer, const std::string& user) const {

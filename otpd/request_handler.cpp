@@ -13,7 +13,7 @@ HandlerResult refuse(wire::Status status, std::string text = {}) {
 bool is_admin_request(wire::MessageType type) {
     const auto v = static_cast<std::uint16_t>(type);
     return v >= static_cast<std::uint16_t>(wire::MessageType::AdminEnroll) &&
-           v <= static_cast<std::uint16_t>(wire::MessageType::AdminResync);
+           v <= static_cast<std::uint16_t>(wire::MessageType::AdminImport);
 }
 
 // Decodes the payload as Message and runs fn on it; a decode error refuses the request.
@@ -125,6 +125,18 @@ HandlerResult RequestHandler::dispatch(const Peer& peer, SessionState& state, wi
             return with_decoded<wire::AdminRecovery>(payload, [&](const auto& m) {
                 return HandlerResult{admin_.recovery(peer, m), false};
             });
+        case T::AdminExempt:
+            return with_decoded<wire::AdminExempt>(payload, [&](const auto& m) {
+                return HandlerResult{admin_.exempt(peer, m), false};
+            });
+        case T::AdminUnexempt:
+            return with_decoded<wire::AdminUnexempt>(payload, [&](const auto& m) {
+                return HandlerResult{admin_.unexempt(peer, m), false};
+            });
+        case T::AdminImport:
+            return with_decoded<wire::AdminImport>(payload, [&](const auto& m) {
+                return HandlerResult{admin_.import_tokens(peer, m), false};
+            });
         case T::AdminResync:
             return with_decoded<wire::AdminResync>(payload, [&](const auto& m) {
                 return HandlerResult{admin_.resync(peer, m), false};
@@ -169,6 +181,11 @@ HandlerResult RequestHandler::auth_answer(const Peer& peer, SessionState& state,
     if (decision.reply.outcome == wire::Outcome::Prompt) return {wire::encode_frame(decision.reply), false};
     state.phase = SessionPhase::Finished;
     return {wire::encode_frame(decision.reply), true};
+}
+
+std::uint32_t RequestHandler::max_payload(const Peer& peer, wire::MessageType type) const {
+    if (type == wire::MessageType::AdminImport && authorizer_.may_administer(peer)) return wire::kMaxImportPayload;
+    return wire::kMaxRequestPayload;
 }
 
 void RequestHandler::log_outcome(const Peer& peer, const LoginContext& login, const LoginDecision& decision) {

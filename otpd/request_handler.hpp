@@ -43,6 +43,10 @@ public:
     HandlerResult handle(const Peer& peer, SessionState& state, wire::MessageType type,
                          std::span<const std::uint8_t> payload) noexcept;
 
+    // The largest payload this peer may send in a frame of this type: an import batch for
+    // those who may administer, the small request cap for everything else.
+    std::uint32_t max_payload(const Peer& peer, wire::MessageType type) const;
+
 private:
     HandlerResult dispatch(const Peer& peer, SessionState& state, wire::MessageType type,
                            std::span<const std::uint8_t> payload);

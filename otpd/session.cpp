@@ -50,7 +50,12 @@ void Session::read_header() {
                      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
                          if (ec) return self->close();
                          wire::FrameHeader header;
-                         const auto error = wire::parse_header(self->header_, wire::kMaxRequestPayload, header);
+                         auto error = wire::parse_header(self->header_, wire::kMaxImportPayload, header);
+                         // Only an admin's import may be that large; the cap is checked before
+                         // anything is allocated.
+                         if (error == wire::DecodeError::None &&
+                             header.payload_length > self->handler_.max_payload(self->peer_, header.type))
+                             error = wire::DecodeError::TooLong;
                          if (error != wire::DecodeError::None) {
                              log_line(LogLevel::Warning, std::string("KS1011 bad frame from uid=") +
                                                              std::to_string(self->peer_.uid) + ": " +

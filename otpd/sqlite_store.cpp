@@ -79,6 +79,22 @@ constexpr std::array kMigrations = {
     );
     CREATE INDEX recovery_codes_by_user ON recovery_codes(user_id);
     )sql",
+    // 2 -> 3: per-user exemptions (by name: the user need not be enrolled) and grace periods.
+    R"sql(
+    CREATE TABLE exemptions (
+        user TEXT PRIMARY KEY,
+        until INTEGER NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        created INTEGER NOT NULL,
+        created_by INTEGER NOT NULL
+    );
+    CREATE TABLE grace (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        rhost TEXT NOT NULL,
+        until INTEGER NOT NULL,
+        PRIMARY KEY (user_id, rhost)
+    );
+    )sql",
 };
 
 }  // namespace
@@ -425,6 +441,48 @@ void SqliteStore::append_audit(const AuditEntry& e) {
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
     s.bind(1, e.time).bind(2, e.user).bind(3, e.service).bind(4, e.rhost).bind(5, e.tty);
     s.bind(6, e.result).bind(7, e.token_id).bind(8, e.detail);
+    s.run();
+}
+
+void SqliteStore::set_exemption(const ExemptionRecord& r) {
+    auto& s = prepare(
+        "INSERT OR REPLACE INTO exemptions (user, until, reason, created, created_by) "
+        "VALUES (?1, ?2, ?3, ?4, ?5)");
+    s.bind(1, r.user).bind(2, r.until).bind(3, r.reason).bind(4, r.created).bind(5, r.created_by);
+    s.run();
+}
+
+std::optional<ExemptionRecord> SqliteStore::find_exemption(std::string_view user) {
+    auto& s = prepare("SELECT user, until, reason, created, created_by FROM exemptions WHERE user = ?1");
+    ResetOnExit<Statement> guard{s};
+    s.bind(1, user);
+    if (!s.step()) return std::nullopt;
+    return ExemptionRecord{s.text(0), s.integer(1), s.text(2), s.integer(3), s.integer(4)};
+}
+
+bool SqliteStore::delete_exemption(std::string_view user) {
+    auto& s = prepare("DELETE FROM exemptions WHERE user = ?1");
+    s.bind(1, user);
+    s.run();
+    return sqlite3_changes(db_) > 0;
+}
+
+void SqliteStore::set_grace(std::int64_t user_id, std::string_view rhost, std::int64_t until) {
+    auto& s = prepare("INSERT OR REPLACE INTO grace (user_id, rhost, until) VALUES (?1, ?2, ?3)");
+    s.bind(1, user_id).bind(2, rhost).bind(3, until);
+    s.run();
+}
+
+std::int64_t SqliteStore::grace_until(std::int64_t user_id, std::string_view rhost) {
+    auto& s = prepare("SELECT until FROM grace WHERE user_id = ?1 AND rhost = ?2");
+    ResetOnExit<Statement> guard{s};
+    s.bind(1, user_id).bind(2, rhost);
+    return s.step() ? s.integer(0) : 0;
+}
+
+void SqliteStore::delete_grace(std::int64_t user_id) {
+    auto& s = prepare("DELETE FROM grace WHERE user_id = ?1");
+    s.bind(1, user_id);
     s.run();
 }
 

@@ -51,6 +51,14 @@ public:
 
     void append_audit(const AuditEntry& entry) override;
 
+    void set_exemption(const ExemptionRecord& record) override;
+    std::optional<ExemptionRecord> find_exemption(std::string_view user) override;
+    bool delete_exemption(std::string_view user) override;
+
+    void set_grace(std::int64_t user_id, std::string_view rhost, std::int64_t until) override;
+    std::int64_t grace_until(std::int64_t user_id, std::string_view rhost) override;
+    void delete_grace(std::int64_t user_id) override;
+
 private:
     class Statement;
     Statement& prepare(const char* sql);

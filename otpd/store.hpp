@@ -77,6 +77,15 @@ struct RecoverySet {
     std::vector<RecoveryCodeRecord> unused;
 };
 
+// An admin's exemption of one user from codes, by name (service accounts need no enrolment).
+struct ExemptionRecord {
+    std::string user;
+    std::int64_t until = 0;  // Unix time; the exemption ends then
+    std::string reason;
+    std::int64_t created = 0;
+    std::int64_t created_by = 0;  // the admin's uid
+};
+
 struct AuditEntry {
     std::int64_t time = 0;
     std::string user;
@@ -126,6 +135,17 @@ public:
     virtual void delete_recovery_codes(std::int64_t user_id) = 0;
 
     virtual void append_audit(const AuditEntry& entry) = 0;
+
+    // Exemptions: one per user name; set replaces, delete says whether there was one.
+    virtual void set_exemption(const ExemptionRecord& record) = 0;
+    virtual std::optional<ExemptionRecord> find_exemption(std::string_view user) = 0;
+    virtual bool delete_exemption(std::string_view user) = 0;
+
+    // Grace: until when `user_id` may log in from `rhost` without a code (0: no grace). Kept in
+    // the store so that every node sharing it honours the same grace.
+    virtual void set_grace(std::int64_t user_id, std::string_view rhost, std::int64_t until) = 0;
+    virtual std::int64_t grace_until(std::int64_t user_id, std::string_view rhost) = 0;
+    virtual void delete_grace(std::int64_t user_id) = 0;  // every host (suspend, reset)
 };
 
 // Runs a transaction and rolls it back if the scope is left without commit().

@@ -93,6 +93,7 @@ LoginDecision Verifier::count_failure(UserRecord& user, wire::Status status, std
         user.suspended_by_admin = false;
         user.suspended_at = clock_.now();
         user.reason = std::to_string(user.failures) + " failed attempts in a row";
+        store_.delete_grace(user.id);
         decision = refuse(wire::Status::Suspended, &user, std::string(describe(status).id) + " " + detail + ": suspended");
     } else {
         const unsigned left = threshold - user.failures;
@@ -122,45 +123,80 @@ std::uint8_t common_digits(const std::vector<TokenRecord>& tokens) {
 LoginDecision Verifier::begin(const LoginContext& login, LoginProgress& progress) {
     Transaction txn(store_);
     auto user = store_.find_user(login.user);
+    if (user && expire_lockout(*user)) store_.update_user(*user);
+    const auto now = clock_.now();
+    const bool logging_in = progress.intent == wire::Intent::Login;
     LoginDecision decision;
-    if (!user) {
-        decision = refuse(wire::Status::NotEnrolled, nullptr, "no such user");
+    if (user && user->state == wire::UserState::Suspended && user->suspended_by_admin) {
+        // An admin's suspension stops every way in, exemptions included.
+        decision = refuse(wire::Status::Suspended, &*user, "refused without asking: suspended by an admin");
+    } else if (auto exempt = logging_in ? exemption_for(login.user, login.rhost, config_, store_, now) : std::nullopt) {
+        decision = waive(std::move(*exempt));
+    } else if (user && user->state == wire::UserState::Suspended) {
+        decision = refuse(wire::Status::Suspended, &*user, "refused without asking: suspended");
+    } else if (auto grace = user && logging_in ? grace_for(*user, login.rhost, config_, store_, now) : std::nullopt) {
+        decision = waive(std::move(*grace));
+    } else if (!user) {
+        decision = unenrolled(nullptr, progress, "no such user");
     } else {
-        if (expire_lockout(*user)) store_.update_user(*user);
         const auto tokens = store_.tokens_of(user->id);
         const bool any_live = std::any_of(tokens.begin(), tokens.end(), is_live);
         const bool any_active = std::any_of(tokens.begin(), tokens.end(), [](const TokenRecord& t) {
             return t.state == wire::TokenState::Active;
         });
-        // Looked up only when the user has no token: an ordinary login pays no extra query.
-        const auto has_activation = [&] { return store_.find_activation(user->id).has_value(); };
         const auto intent = progress.intent;
-        if (user->state == wire::UserState::Suspended) {
-            decision = refuse(wire::Status::Suspended, &*user, "refused without asking: suspended");
-        } else if (intent == wire::Intent::Login && any_live) {
+        if (logging_in && any_live) {
             progress.stage = LoginStage::Code;
             decision = prompt(config_.prompt, {}, false);
             decision.reply.code_digits = common_digits(tokens);
-        } else if ((intent == wire::Intent::Login || intent == wire::Intent::Enroll) && has_activation()) {
-            progress.stage = LoginStage::Activation;
-            decision = prompt("Activation code: ",
-                              "You have no one-time-password token yet. Type the activation code your "
-                              "administrator gave you to set one up now.",
-                              true);
         } else if ((intent == wire::Intent::Replace || intent == wire::Intent::NewRecoveryCodes) && any_active) {
             progress.stage = LoginStage::CurrentCode;
             decision = prompt("Current verification code: ", {}, false);
+        } else if (intent == wire::Intent::Login || intent == wire::Intent::Enroll) {
+            decision = unenrolled(&*user, progress, "no token");
         } else {
-            decision = refuse(wire::Status::NotEnrolled, &*user,
-                              intent == wire::Intent::Enroll ? "no activation code" : "no token");
+            decision = refuse(wire::Status::NotEnrolled, &*user, "no active token");
         }
     }
-    if (decision.reply.outcome == wire::Outcome::Failure) {
+    if (decision.reply.outcome != wire::Outcome::Prompt) {
         progress.stage = LoginStage::None;
         audit(login, decision);
     }
     txn.commit();
     return decision;
+}
+
+// A user without a live token: first-login enrolment with an activation code (unenrolled =
+// enroll, and always for kotp enroll), the rollout's waiver (allow), or a refusal.
+LoginDecision Verifier::unenrolled(const UserRecord* user, LoginProgress& progress, std::string detail) {
+    const bool enrolling = progress.intent == wire::Intent::Enroll;
+    const bool offer_activation = enrolling || config_.unenrolled == UnenrolledPolicy::Enroll;
+    // Looked up only for users without a token: an ordinary login pays no extra query.
+    if (user != nullptr && offer_activation && store_.find_activation(user->id).has_value()) {
+        progress.stage = LoginStage::Activation;
+        return prompt("Activation code: ",
+                      "You have no one-time-password token yet. Type the activation code your "
+                      "administrator gave you to set one up now.",
+                      true);
+    }
+    if (!enrolling) {
+        if (auto waiver = unenrolled_waiver(config_, clock_.now())) return waive(std::move(*waiver));
+    }
+    auto decision = refuse(wire::Status::NotEnrolled, user, enrolling ? "no activation code" : std::move(detail));
+    if (auto text = unenrolled_refusal_text(config_, clock_.now()); !text.empty()) {
+        decision.reply.text = std::move(text);
+        decision.detail += ", the rollout has ended";
+    }
+    return decision;
+}
+
+LoginDecision Verifier::waive(Waiver waiver) const {
+    LoginDecision d;
+    d.reply.outcome = wire::Outcome::Success;
+    d.reply.status = waiver.status;
+    d.reply.text = std::move(waiver.text);
+    d.detail = std::move(waiver.detail);
+    return d;
 }
 
 LoginDecision Verifier::verify_code(const LoginContext& login, std::string_view code) {
@@ -186,6 +222,9 @@ LoginDecision Verifier::answer(const LoginContext& login, std::string_view respo
         }
     }
     if (decision.reply.outcome != wire::Outcome::Prompt) progress.stage = LoginStage::None;
+    if (user && decision.reply.outcome == wire::Outcome::Success && progress.intent == wire::Intent::Login &&
+        config_.grace_period.count() > 0 && !login.rhost.empty())
+        store_.set_grace(user->id, login.rhost, clock_.now() + config_.grace_period.count());
     audit(login, decision);
     txn.commit();  // durable before the reply leaves
     return decision;
@@ -201,14 +240,8 @@ Verifier::CodeCheck Verifier::check_code(const UserRecord& user, std::vector<Tok
             result.verdict = Verdict::Malformed;
             return result;
         }
-        const auto set = store_.recovery_codes(user.id);
-        const auto hash = set.unused.empty() ? std::nullopt : hash_code(recovery, set.salt);
+        result = check_recovery(user, recovery);
         wipe(recovery);
-        if (hash) {
-            const std::string_view mine(reinterpret_cast<const char*>(hash->data()), hash->size());
-            for (const auto& candidate : set.unused)
-                if (ct_equal(mine, as_text(candidate.hash))) result = {Verdict::RecoveryUsed, nullptr, {}, candidate.id};
-        }
         return result;
     }
 
@@ -233,13 +266,31 @@ Verifier::CodeCheck Verifier::check_code(const UserRecord& user, std::vector<Tok
         else if (m.kind == MatchKind::Skewed && skew.token == nullptr)
             skew = {Verdict::Skewed, &token, m, 0};
     }
+    if (result.verdict != Verdict::Accepted && !undecryptable && replay.token == nullptr && skew.token == nullptr &&
+        allow_recovery && code.size() == kImportedRecoveryDigits) {
+        // Scratch codes imported from google-authenticator are 8 digits: no token took it.
+        if (auto scratch = check_recovery(user, code); scratch.verdict == Verdict::RecoveryUsed) result = scratch;
+    }
     wipe(code);
-    if (result.verdict == Verdict::Accepted) return result;
+    if (result.verdict == Verdict::Accepted || result.verdict == Verdict::RecoveryUsed) return result;
     // A secret we cannot open (lost or wrong master key): the code may well be right, so neither
     // count it nor let it in.
     if (undecryptable) return {Verdict::Undecryptable, nullptr, {}, 0};
     if (replay.token != nullptr) return replay;
     if (skew.token != nullptr) return skew;
+    return result;
+}
+
+// A normalised recovery code against the user's unused set: one slow hash checks them all.
+Verifier::CodeCheck Verifier::check_recovery(const UserRecord& user, const std::string& normalized) {
+    CodeCheck result;
+    const auto set = store_.recovery_codes(user.id);
+    const auto hash = set.unused.empty() ? std::nullopt : hash_code(normalized, set.salt);
+    if (hash) {
+        const std::string_view mine(reinterpret_cast<const char*>(hash->data()), hash->size());
+        for (const auto& candidate : set.unused)
+            if (ct_equal(mine, as_text(candidate.hash))) result = {Verdict::RecoveryUsed, nullptr, {}, candidate.id};
+    }
     return result;
 }
 

@@ -15,6 +15,7 @@
 #include "config.hpp"
 #include "environment.hpp"
 #include "kotp/messages.hpp"
+#include "login_policy.hpp"
 #include "secret_box.hpp"
 #include "store.hpp"
 
@@ -49,6 +50,9 @@ struct LoginProgress {
     std::int64_t new_token = 0;  // FirstCode: the pending token being confirmed
 };
 
+// google-authenticator's emergency scratch codes, imported as recovery codes, are 8 digits.
+inline constexpr std::size_t kImportedRecoveryDigits = 8;
+
 class Verifier {
 public:
     Verifier(Store& store, const SecretBox& box, RandomSource& random, const Clock& clock,
@@ -76,11 +80,14 @@ private:
 
     CodeCheck check_code(const UserRecord& user, std::vector<TokenRecord>& tokens, std::string_view typed,
                          std::int64_t only_token, bool allow_recovery);
+    CodeCheck check_recovery(const UserRecord& user, const std::string& normalized);
     LoginDecision on_code(UserRecord& user, std::string_view typed, LoginProgress& progress);
     LoginDecision on_activation(UserRecord& user, std::string_view typed, LoginProgress& progress);
     LoginDecision start_new_token(UserRecord& user, LoginProgress& progress, std::string intro);
     LoginDecision count_failure(UserRecord& user, wire::Status status, std::string detail);
     LoginDecision prompt(std::string prompt_text, std::string text, bool echo) const;
+    LoginDecision unenrolled(const UserRecord* user, LoginProgress& progress, std::string detail);
+    LoginDecision waive(Waiver waiver) const;
     bool expire_lockout(UserRecord& user) const;
     LoginDecision refuse(wire::Status status, const UserRecord* user, std::string detail) const;
     void audit(const LoginContext& login, const LoginDecision& decision);

@@ -40,6 +40,12 @@ public:
     RecoverySet recovery_codes(std::int64_t id) override { return inner_.recovery_codes(id); }
     void use_recovery_code(std::int64_t id, std::int64_t when) override { inner_.use_recovery_code(id, when); }
     void delete_recovery_codes(std::int64_t id) override { inner_.delete_recovery_codes(id); }
+    void set_exemption(const ExemptionRecord& r) override { inner_.set_exemption(r); }
+    std::optional<ExemptionRecord> find_exemption(std::string_view u) override { return inner_.find_exemption(u); }
+    bool delete_exemption(std::string_view u) override { return inner_.delete_exemption(u); }
+    void set_grace(std::int64_t id, std::string_view h, std::int64_t t) override { inner_.set_grace(id, h, t); }
+    std::int64_t grace_until(std::int64_t id, std::string_view h) override { return inner_.grace_until(id, h); }
+    void delete_grace(std::int64_t id) override { inner_.delete_grace(id); }
 
 private:
     Store& inner_;
