@@ -8,7 +8,9 @@
 #include <istream>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "import_formats.hpp"
 #include "kotp/wire.hpp"
 
 namespace kotp::admin {
@@ -57,6 +59,17 @@ int run_reset(const Context& ctx, const std::string& user, std::uint32_t valid_s
 int run_recovery(const Context& ctx, const std::string& user);
 int run_resync(const Context& ctx, const std::string& user, const std::string& code1,
                const std::string& code2);
+
+// No code asked of `user` until `until` (Unix time); the user need not be enrolled.
+int run_exempt(const Context& ctx, const std::string& user, std::int64_t until, const std::string& reason);
+int run_unexempt(const Context& ctx, const std::string& user);
+
+struct ImportOptions {
+    ImportFormat format = ImportFormat::Csv;
+    std::vector<std::string> files;
+    bool dry_run = false;  // read and check the files, send nothing
+};
+int run_import(const Context& ctx, const ImportOptions& options);
 
 // kotp status: the calling user's own record (otpd knows the caller from SO_PEERCRED).
 int run_status(const Context& ctx);

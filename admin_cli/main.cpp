@@ -9,6 +9,7 @@
 
 #include "cli_parse.hpp"
 #include "commands.hpp"
+#include "kotp/date_text.hpp"
 #include "doctor.hpp"
 #include "kotp/client.hpp"
 #include "kotp/wire.hpp"
@@ -204,6 +205,54 @@ int main(int argc, char** argv) {
     const CLI::Validator code_field = text_field(kotp::wire::kMaxCodeText, false, "CODE");
     resync->add_option("CODE1", code1, "A code from the token")->required()->check(code_field);
     resync->add_option("CODE2", code2, "The code right after it")->required()->check(code_field);
+
+    // exempt and unexempt: per-user exemptions, e.g. service accounts or a broken phone.
+    std::int64_t exempt_until = 0;
+    std::string exempt_reason;
+    auto* exempt = add_user_command(
+        "exempt", "Ask no code of a user until a date (the user need not be enrolled)",
+        [&exempt_until, &exempt_reason](const Context& c, const std::string& u) {
+            return run_exempt(c, u, exempt_until, exempt_reason);
+        });
+    exempt
+        ->add_option("--until", "End of the exemption: 2026-12-31 (to the end of that day), "
+                                "2026-12-31 18:00 (local time) or @UNIXTIME")
+        ->required()
+        ->check(CLI::Validator(
+            [&exempt_until](std::string& value) -> std::string {
+                const auto t = kotp::parse_until(value);
+                if (!t) return "must be a date like 2026-12-31 or 2026-12-31 18:00, not " + value;
+                exempt_until = *t;
+                return "";
+            },
+            "", "DATE"))
+        ->type_name("DATE");
+    exempt->add_option("--reason", exempt_reason, "Why, shown by 'show' and in the log")
+        ->check(text_field(kotp::wire::kMaxReason, true, "TEXT"));
+    add_user_command("unexempt", "End a user's exemption now", run_unexempt);
+
+    // import: migration from other tools; every file is checked before anything is sent.
+    ImportOptions import_options;
+    std::string import_format = "csv";
+    auto* import = app.add_subcommand(
+        "import", "Import users with their secrets from CSV, google-authenticator or pam_oath files");
+    import->add_option("--format", import_format,
+                       "csv (user,secret[,type,algorithm,digits,period]), google-authenticator "
+                       "(~/.google_authenticator files) or oath (a pam_oath users.oath file)")
+        ->check(CLI::IsMember({"csv", "google-authenticator", "oath"}))
+        ->capture_default_str();
+    import->add_option("FILE", import_options.files, "Files to import")->required()->check(CLI::ExistingFile);
+    import->add_flag("--dry-run", import_options.dry_run, "Read and check the files, import nothing");
+    import->footer(
+        "Imported tokens are active at once. A user who already has a token is refused (reset or remove "
+        "them first). google-authenticator scratch codes become recovery codes. One bad line imports "
+        "nothing: the errors name FILE:LINE.");
+    import->callback([&] {
+        run = [&] {
+            import_options.format = *parse_import_format(import_format);
+            return run_import(ctx, import_options);
+        };
+    });
 
     // doctor: reads files and checks the host; it does not talk to otpd beyond a connect.
     DoctorOptions doctor_options;

@@ -195,6 +195,8 @@ json user_info_json(const wire::UserInfo& info) {
                 {"created", json_time(info.created)},
                 {"recovery_left", info.recovery_left},
                 {"activation_expires", json_time(info.activation_expires)},
+                {"exempt_until", json_time(info.exempt_until)},
+                {"exempt_reason", info.exempt_until != 0 ? json(info.exempt_reason) : json(nullptr)},
                 {"tokens", std::move(tokens)}};
 }
 
@@ -248,6 +250,11 @@ void print_user_info(std::ostream& out, const wire::UserInfo& info) {
     if (info.activation_expires != 0)
         out << "Activation:  activation code pending until "
             << format_local_time(info.activation_expires) << '\n';
+    if (info.exempt_until != 0) {
+        out << "Exempt:      no code asked until " << format_local_time(info.exempt_until);
+        if (!info.exempt_reason.empty()) out << " (reason: " << printable(info.exempt_reason) << ')';
+        out << '\n';
+    }
     if (info.tokens.empty()) {
         out << "Tokens:      none\n";
         return;

@@ -148,6 +148,10 @@ ReplyFrame AdminService::user_info(const UserRecord& user) {
     reply.suspended_at = user.suspended_at;
     reply.last_login = user.last_login;
     reply.created = user.created;
+    if (const auto exemption = store_.find_exemption(user.name); exemption && exemption->until > clock_.now()) {
+        reply.exempt_until = exemption->until;
+        reply.exempt_reason = exemption->reason;
+    }
     for (const auto& t : tokens) {
         wire::TokenInfo info;
         info.id = static_cast<std::uint64_t>(t.id);
