@@ -1,11 +1,14 @@
 #include "login_exchange.hpp"
 
+#include <security/pam_ext.h>
 #include <syslog.h>
 
 #include <chrono>
 #include <string>
 #include <string_view>
 
+#include "authtok.hpp"
+#include "combined_answer.hpp"
 #include "conversation.hpp"
 #include "kotp/client.hpp"
 #include "kotp/messages.hpp"
@@ -64,6 +67,9 @@ class LoginExchange {
           request_(request),
           log_(log),
           timeout_(std::chrono::duration_cast<std::chrono::milliseconds>(options.timeout)) {}
+    ~LoginExchange() { wipe(password_); }
+    LoginExchange(const LoginExchange&) = delete;
+    LoginExchange& operator=(const LoginExchange&) = delete;
 
     int run() {
         const int result = converse_with_otpd();
@@ -118,7 +124,8 @@ class LoginExchange {
 
             switch (auth_step.outcome) {
                 case wire::Outcome::Prompt:
-                    if (const int rc = prompt_and_answer(auth_step); rc != kContinue) return rc;
+                    if (const int rc = prompt_and_answer(auth_step, step == 0); rc != kContinue)
+                        return rc;
                     break;
                 case wire::Outcome::Success:
                     return accept(auth_step);
@@ -133,17 +140,28 @@ class LoginExchange {
     // Not a PAM code: prompt_and_answer() returns it when the attempt goes on.
     static constexpr int kContinue = -1;
 
-    int prompt_and_answer(const wire::AuthStep& auth_step) {
+    // `first_step`: otpd's first question of this login. In combined mode that is where the
+    // password comes from: with the code when otpd asks for one (echo off), on its own prompt
+    // before anything else when it asks for an activation code (echo on, first-login enrolment).
+    int prompt_and_answer(const wire::AuthStep& auth_step, bool first_step) {
+        const bool combined_code = options_.combined && first_step && !auth_step.echo;
+        if (options_.combined && first_step && !combined_code && !obtain_password())
+            return no_answer();
+
         // The text before a prompt is part of the question (a QR code, what to type): it is
         // shown even with PAM_SILENT.
         if (!auth_step.text.empty()) show_info(pamh_, terminal_safe(auth_step.text));
-        const std::string prompt = auth_step.prompt.empty() ? std::string(kDefaultPrompt)
-                                                            : terminal_safe(auth_step.prompt);
 
         wire::AuthAnswer answer;  // wipes the response when it goes out of scope
-        if (!ask_user(pamh_, prompt, auth_step.echo, answer.response))
-            return refuse_here(Status::ConversationFailed, LOG_NOTICE,
-                               "refused: the application returned no answer to the prompt");
+        if (combined_code) {
+            if (const int rc = take_combined_answer(auth_step.code_digits, answer.response);
+                rc != kContinue)
+                return rc;
+        } else {
+            const std::string prompt = auth_step.prompt.empty() ? std::string(kDefaultPrompt)
+                                                                : terminal_safe(auth_step.prompt);
+            if (!ask_user(pamh_, prompt, auth_step.echo, answer.response)) return no_answer();
+        }
         if (answer.response.size() > wire::kMaxResponse)
             return refuse_here(Status::BadCodeFormat, LOG_NOTICE,
                                "refused: the answer is longer than " +
@@ -161,10 +179,79 @@ class LoginExchange {
         return kContinue;
     }
 
+    // Combined mode: one answer "<password><code>" (or the PAM_AUTHTOK an earlier module set,
+    // which single-prompt clients fill the same way). The code goes to `code`, the password is
+    // kept for hand_over_password(). An answer that does not end in the code's digits is refused
+    // here and nothing is sent: otpd counts no failure for what cannot be a code.
+    int take_combined_answer(std::uint8_t code_digits, std::string& code) {
+        const std::size_t length = combined_code_length(code_digits);
+        std::string typed;
+        if (read_authtok(pamh_, typed)) {
+            log_.debug("combined: splitting the PAM_AUTHTOK an earlier module set");
+        } else if (!ask_user(pamh_, kCombinedPrompt, false, typed)) {
+            wipe(typed);
+            return no_answer();
+        }
+        CombinedAnswer parts;  // wiped when it goes out of scope
+        const bool split = split_combined_answer(typed, length, parts);
+        wipe(typed);
+        if (!split) {
+            const std::string digits = std::to_string(length);
+            return refuse_here(Status::BadCodeFormat, LOG_NOTICE,
+                               "refused: the combined answer does not end in a " + digits +
+                                   "-digit code and was not sent",
+                               {},
+                               std::string(describe(Status::BadCodeFormat).id) +
+                                   ": The answer must be your password followed directly by the " +
+                                   digits + "-digit code your app shows.");
+        }
+        log_.debug("combined: sending the trailing " + std::to_string(length) + " digits");
+        password_.swap(parts.password);
+        have_password_ = true;
+        code.swap(parts.code);
+        return kContinue;
+    }
+
+    // Combined mode, when the password did not come with the code: the PAM_AUTHTOK an earlier
+    // module set, or else asked on its own prompt. False if the user could not be asked.
+    bool obtain_password() {
+        if (have_password_) return true;
+        if (read_authtok(pamh_, password_)) {
+            log_.debug("combined: keeping the PAM_AUTHTOK an earlier module set");
+        } else if (!ask_user(pamh_, kPasswordPrompt, false, password_)) {
+            return false;
+        }
+        have_password_ = true;
+        return true;
+    }
+
+    // Combined mode, when the login goes on: the password becomes PAM_AUTHTOK for the next
+    // module (pam_unix.so use_first_pass). Only ever on success, so that a refused code leaves
+    // no password behind for a stack that goes on after a failure.
+    int hand_over_password() {
+        if (!obtain_password()) return no_answer();
+        const int rc = set_authtok(pamh_, password_);
+        wipe(password_);
+        if (rc != PAM_SUCCESS) {
+            pam_syslog(pamh_, LOG_ERR, "cannot set PAM_AUTHTOK for the next module: %s",
+                       pam_strerror(pamh_, rc));
+            return rc;
+        }
+        log_.debug("combined: PAM_AUTHTOK set for the next module");
+        return PAM_SUCCESS;
+    }
+
     int accept(const wire::AuthStep& auth_step) {
+        if (options_.combined)
+            if (const int rc = hand_over_password(); rc != PAM_SUCCESS) return rc;
         if (!auth_step.text.empty() && !silent_) show_info(pamh_, terminal_safe(auth_step.text));
         log_.outcome(LOG_INFO, auth_step.status, "accepted");
         return PAM_SUCCESS;
+    }
+
+    int no_answer() {
+        return refuse_here(Status::ConversationFailed, LOG_NOTICE,
+                           "refused: the application returned no answer to the prompt");
     }
 
     // otpd refused, with an AuthStep Failure or an Error reply.
@@ -178,10 +265,11 @@ class LoginExchange {
         return rc;
     }
 
-    // The module refuses on its own, with the standard message of `status`.
+    // The module refuses on its own, with `text`, or the standard message of `status` when
+    // there is none.
     int refuse_here(Status status, int priority, std::string_view summary,
-                    std::string_view detail = {}) {
-        if (!silent_) show_error(pamh_, standard_message(status));
+                    std::string_view detail = {}, std::string_view text = {}) {
+        if (!silent_) show_error(pamh_, user_message(status, text));
         log_.outcome(priority, status, summary, detail);
         return pam_code_for(status);
     }
@@ -206,6 +294,8 @@ class LoginExchange {
         // up, and losing it later (say it drops a connection that idled at the prompt) must not
         // turn into a way around the code.
         if (options_.failmode == FailMode::Open && !otpd_answered_) {
+            if (options_.combined)
+                if (const int rc = hand_over_password(); rc != PAM_SUCCESS) return rc;
             log_.outcome(
                 LOG_ALERT, Status::ServiceUnavailable,
                 "failmode=open: otpd is unreachable, login ALLOWED WITHOUT a second factor",
@@ -227,6 +317,9 @@ class LoginExchange {
     std::chrono::milliseconds timeout_;
     OtpdConnection connection_;
     bool otpd_answered_ = false;
+    // Combined mode: the password for the next module, once known.
+    std::string password_;
+    bool have_password_ = false;
 };
 
 }  // namespace

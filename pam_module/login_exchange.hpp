@@ -8,6 +8,10 @@
 //
 // The timeout bounds each wait for otpd (connect, each send, each reply), never the time the
 // user spends typing.
+//
+// With the `combined` argument the password travels with the first answer: the module asks
+// "<password><code>" in one prompt, sends only the code, and sets the password as PAM_AUTHTOK
+// once otpd lets the user in (combined_answer.hpp).
 #pragma once
 
 #include <security/pam_modules.h>

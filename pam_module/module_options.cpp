@@ -69,6 +69,8 @@ ParsedOptions parse_module_options(int argc, const char** argv) {
         std::string_view value;
         if (arg == "debug") {
             parsed.options.debug = true;
+        } else if (arg == "combined") {
+            parsed.options.combined = true;
         } else if (match_value(arg, "socket", value)) {
             if (const auto why = check_socket_path(value); !why.empty())
                 return fail(arg, "socket " + why);
@@ -87,7 +89,8 @@ ParsedOptions parse_module_options(int argc, const char** argv) {
                 return fail(arg, "failmode must be 'closed' or 'open'");
             }
         } else {
-            return fail(arg, "unknown argument (expected socket=, timeout=, failmode= or debug)");
+            return fail(
+                arg, "unknown argument (expected socket=, timeout=, failmode=, combined or debug)");
         }
     }
     return parsed;

@@ -1,6 +1,13 @@
 // The arguments of the module line in /etc/pam.d:
 //
-//   auth required pam_kotp.so [socket=PATH] [timeout=SECONDS] [failmode=closed|open] [debug]
+//   auth required pam_kotp.so [socket=PATH] [timeout=SECONDS] [failmode=closed|open]
+//                             [combined] [debug]
+//
+// `combined` asks the password and the code in one prompt ("<password><code>"), sends only the
+// trailing code to otpd and hands the password to the next module as PAM_AUTHTOK:
+//
+//   auth requisite pam_kotp.so combined
+//   auth required  pam_unix.so use_first_pass
 //
 // Only these arguments configure the module. The KOTP_SOCKET variable that the CLIs honour is
 // ignored here on purpose: the environment of a PAM application (su, sudo) is chosen by the
@@ -18,6 +25,7 @@ struct ModuleOptions {
     std::string socket_path;          // absolute; kotp::kDefaultSocketPath unless socket= is given
     std::chrono::seconds timeout{5};  // for each wait for otpd, never for the user's typing
     FailMode failmode = FailMode::Closed;
+    bool combined = false;  // password and code in one answer; the password becomes PAM_AUTHTOK
     bool debug = false;
 };
 

@@ -6,6 +6,7 @@
 #include <security/pam_appl.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -28,6 +29,13 @@ std::string result_line(int pam_code) {
            std::to_string(pam_code) + ")\n";
 }
 
+// pam_login's run ended in `pam_code` (not success) after showing `shown`.
+void expect_refused(const ProcessResult& r, int pam_code, const std::string& shown) {
+    EXPECT_EQ(r.exit_code, 1) << r.out;
+    EXPECT_NE(r.out.find(shown), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(result_line(pam_code)), std::string::npos) << r.out;
+}
+
 long elapsed_ms(const std::string& out) {
     const auto at = out.find("ELAPSED_MS: ");
     return at == std::string::npos ? -1 : std::stol(out.substr(at + 12));
@@ -44,6 +52,27 @@ class ModuleLogin : public ::testing::Test {
     void configure(const std::string& arguments) {
         write_file(dir_.file(kService),
                    std::string("auth required ") + PAM_KOTP_PATH + " " + arguments + "\n");
+    }
+
+    // fake_otpd arguments: a code prompt of `digits` digits that accepts `expect`, recorded.
+    std::vector<std::string> code_prompt(const std::string& expect, const std::string& digits) {
+        return {"--mode",        "code", "--expect", expect,
+                "--code-digits", digits, "--record", record_path()};
+    }
+
+    // A combined stack: an optional probe line before pam_kotp.so (`before`, e.g. "set=..." for
+    // a PAM_AUTHTOK an earlier module set), pam_kotp.so `combined` with `arguments` under
+    // `control`, then the probe standing in for pam_unix.so use_first_pass (`after`, e.g.
+    // "expect=...").
+    void configure_combined(const std::string& arguments, const std::string& after,
+                            const std::string& control = "requisite",
+                            const std::string& before = {}) {
+        std::string stack;
+        if (!before.empty())
+            stack += std::string("auth required ") + PAM_AUTHTOK_PROBE_PATH + " " + before + "\n";
+        stack += "auth " + control + " " + PAM_KOTP_PATH + " combined " + arguments + "\n";
+        stack += std::string("auth required ") + PAM_AUTHTOK_PROBE_PATH + " " + after + "\n";
+        write_file(dir_.file(kService), stack);
     }
 
     ProcessResult login(const std::vector<std::string>& extra_args = {},
@@ -444,6 +473,190 @@ TEST_F(ModuleLogin, ItemThatDoesNotFitFailsClosedWithoutAskingOtpd) {
               std::string::npos)
         << log();
     EXPECT_EQ(record(), "");
+}
+
+// --- combined: password and code in one answer ----------------------------------------------
+
+TEST_F(ModuleLogin, CombinedSendsOnlyTheCodeAndHandsThePasswordOn) {
+    FakeOtpd otpd(socket_, code_prompt("123456", "6"));
+    ASSERT_TRUE(otpd.ready());
+    configure_combined("socket=" + socket_ + " debug", "expect=s3cret");
+    const ProcessResult r = login({"--answer", "s3cret123456"});
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(r.out.find("PROMPT: Password and verification code: \n"
+                         "INFO: AUTHTOK: length 6, matches\n" +
+                         result_line(PAM_SUCCESS)),
+              0u)
+        << r.out;
+    EXPECT_EQ(record(), "BEGIN user=alice service=kotp-test rhost= tty=\nANSWER 123456\n");
+    const std::string syslog = log();
+    EXPECT_NE(syslog.find("KS0000 accepted user=\"alice\""), std::string::npos) << syslog;
+    EXPECT_NE(syslog.find("debug: combined: PAM_AUTHTOK set for the next module"),
+              std::string::npos)
+        << syslog;
+    EXPECT_EQ(syslog.find("s3cret"), std::string::npos) << "the password must never be logged";
+    EXPECT_EQ(syslog.find("123456"), std::string::npos) << "the code must never be logged";
+}
+
+TEST_F(ModuleLogin, CombinedCutsAsManyDigitsAsOtpdSaysAndKeepsThePasswordsOwn) {
+    struct Case {
+        const char* code_digits;  // what otpd sends in AuthStep.code_digits
+        const char* typed;
+        const char* code;
+        const char* password;
+    };
+    // 0: the user's tokens show 6 and 8 digits; the module cuts 6.
+    for (const Case& c : {Case{"8", "pa55word9912345678", "12345678", "pa55word99"},
+                          Case{"6", "pa55word9912345678", "345678", "pa55word9912"},
+                          Case{"0", "pw12345678", "345678", "pw12"}}) {
+        // A socket of its own: a killed fake_otpd leaves its socket file behind.
+        const std::string socket = dir_.file(std::string("otpd-") + c.code_digits + ".sock");
+        write_file(record_path(), "");
+        FakeOtpd otpd(socket, code_prompt(c.code, c.code_digits));
+        ASSERT_TRUE(otpd.ready());
+        configure_combined("socket=" + socket, std::string("expect=") + c.password);
+        const ProcessResult r = login({"--answer", c.typed});
+        EXPECT_EQ(r.exit_code, 0) << c.code_digits << ": " << r.out;
+        EXPECT_NE(r.out.find("INFO: AUTHTOK: length " + std::to_string(std::strlen(c.password)) +
+                             ", matches\n"),
+                  std::string::npos)
+            << r.out;
+        EXPECT_NE(record().find("ANSWER " + std::string(c.code) + "\n"), std::string::npos)
+            << record();
+    }
+}
+
+TEST_F(ModuleLogin, CombinedWrongCodeIsRefusedAndSetsNoAuthtok) {
+    FakeOtpd otpd(socket_, code_prompt("123456", "6"));
+    ASSERT_TRUE(otpd.ready());
+    // `required`, not `requisite`, so that the probe runs after the refusal and tells.
+    configure_combined("socket=" + socket_, "expect=s3cret", "required");
+    const ProcessResult r = login({"--answer", "s3cret654321"});
+    expect_refused(r, PAM_AUTH_ERR, "ERROR: KS1003:");
+    EXPECT_NE(r.out.find("INFO: AUTHTOK: unset\n"), std::string::npos) << r.out;
+    EXPECT_NE(record().find("ANSWER 654321\n"), std::string::npos) << record();
+    EXPECT_EQ(log().find("s3cret"), std::string::npos) << log();
+}
+
+TEST_F(ModuleLogin, CombinedRequisiteStopsAtAWrongCodeAndLeavesAWrongPasswordToTheNextModule) {
+    FakeOtpd otpd(socket_, code_prompt("123456", "6"));
+    ASSERT_TRUE(otpd.ready());
+    configure_combined("socket=" + socket_, "expect=s3cret");
+    const ProcessResult wrong_code = login({"--answer", "s3cret654321"});
+    expect_refused(wrong_code, PAM_AUTH_ERR, "ERROR: KS1003:");
+    EXPECT_EQ(wrong_code.out.find("AUTHTOK"), std::string::npos) << "the next module must not run";
+
+    const ProcessResult wrong_password = login({"--answer", "s3crut123456"});
+    expect_refused(wrong_password, PAM_AUTH_ERR, "INFO: AUTHTOK: length 6, differs\n");
+}
+
+TEST_F(ModuleLogin, CombinedAnswerWithoutTheCodeIsRefusedWithKS1007AndNotSent) {
+    FakeOtpd otpd(socket_, code_prompt("123456", "6"));
+    ASSERT_TRUE(otpd.ready());
+    configure_combined("socket=" + socket_, "expect=s3cret", "required");
+    const ProcessResult r = login({"--answer", "s3cret12345"});
+    expect_refused(r, PAM_AUTH_ERR,
+                   "ERROR: KS1007: The answer must be your password followed directly by the "
+                   "6-digit code your app shows.\n");
+    EXPECT_NE(r.out.find("INFO: AUTHTOK: unset\n"), std::string::npos) << r.out;
+    EXPECT_EQ(record().find("ANSWER"), std::string::npos) << record();
+    EXPECT_NE(log().find("notice pam_kotp(kotp-test:auth): KS1007 refused: the combined answer "
+                         "does not end in a 6-digit code and was not sent user=\"alice\""),
+              std::string::npos)
+        << log();
+    EXPECT_EQ(log().find("s3cret"), std::string::npos) << log();
+}
+
+TEST_F(ModuleLogin, CombinedSplitsThePasswordAnEarlierModuleSet) {
+    // A single-prompt client (sshd's password authentication, a portal) typed both into the
+    // password an earlier module holds: no prompt, the code goes to otpd, the password stays.
+    FakeOtpd otpd(socket_, code_prompt("123456", "6"));
+    ASSERT_TRUE(otpd.ready());
+    configure_combined("socket=" + socket_, "expect=s3cret", "requisite", "set=s3cret123456");
+    const ProcessResult r = login();  // no answers: any prompt would fail the conversation
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(r.out.find("INFO: AUTHTOK: length 6, matches\n" + result_line(PAM_SUCCESS)), 0u)
+        << r.out;
+    EXPECT_NE(record().find("ANSWER 123456\n"), std::string::npos) << record();
+}
+
+TEST_F(ModuleLogin, CombinedExemptionAsksThePasswordAlone) {
+    FakeOtpd otpd(socket_, {"--mode", "success", "--status", "1", "--text",
+                            "KS0001: no code asked (internal network)."});
+    ASSERT_TRUE(otpd.ready());
+    configure_combined("socket=" + socket_, "expect=s3cret");
+    const ProcessResult r = login({"--answer", "s3cret"});
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(r.out.find("PROMPT: Password: \n"
+                         "INFO: KS0001: no code asked (internal network).\n"
+                         "INFO: AUTHTOK: length 6, matches\n" +
+                         result_line(PAM_SUCCESS)),
+              0u)
+        << r.out;
+}
+
+TEST_F(ModuleLogin, CombinedExemptionKeepsThePasswordAnEarlierModuleSet) {
+    FakeOtpd otpd(socket_, {"--mode", "success", "--status", "1"});
+    ASSERT_TRUE(otpd.ready());
+    configure_combined("socket=" + socket_, "expect=s3cret", "requisite", "set=s3cret");
+    const ProcessResult r = login();
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(r.out.find("INFO: AUTHTOK: length 6, matches\n"), 0u) << r.out;
+}
+
+TEST_F(ModuleLogin, CombinedEnrolmentAsksThePasswordFirstAndTheActivationCodeAsUsual) {
+    FakeOtpd otpd(socket_,
+                  {"--mode", "code", "--echo", "--prompt", "Activation code: ", "--text",
+                   "You have no token yet.", "--expect", "314159", "--record", record_path()});
+    ASSERT_TRUE(otpd.ready());
+    configure_combined("socket=" + socket_, "expect=s3cret");
+    const ProcessResult r = login({"--answer", "s3cret", "--answer", "314159"});
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(r.out.find("PROMPT: Password: \n"
+                         "INFO: You have no token yet.\n"
+                         "PROMPT: Activation code: \n"
+                         "INFO: AUTHTOK: length 6, matches\n" +
+                         result_line(PAM_SUCCESS)),
+              0u)
+        << r.out;
+    EXPECT_NE(record().find("ANSWER 314159\n"), std::string::npos) << record();
+    EXPECT_EQ(record().find("s3cret"), std::string::npos) << "the password never goes to otpd";
+}
+
+TEST_F(ModuleLogin, CombinedRefusalBeforeAnyPromptAsksNoPassword) {
+    FakeOtpd otpd(socket_, {"--mode", "fail", "--status", "1001"});
+    ASSERT_TRUE(otpd.ready());
+    configure_combined("socket=" + socket_, "expect=s3cret", "required");
+    const ProcessResult r = login({"--answer", "s3cret"});
+    expect_refused(r, PAM_AUTH_ERR, "INFO: AUTHTOK: unset\n");
+    EXPECT_EQ(r.out.find("PROMPT"), std::string::npos) << r.out;
+}
+
+TEST_F(ModuleLogin, CombinedFailmodeOpenAsksThePasswordAlone) {
+    configure_combined("socket=" + missing_socket_ + " failmode=open", "expect=s3cret");
+    const ProcessResult r = login({"--answer", "s3cret"});
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(r.out.find("PROMPT: Password: \nINFO: AUTHTOK: length 6, matches\n"), 0u) << r.out;
+    EXPECT_NE(log().find("alert "), std::string::npos) << log();
+}
+
+TEST_F(ModuleLogin, CombinedWithoutAnAnswerFailsWithKC2003) {
+    FakeOtpd otpd(socket_, {"--mode", "success", "--status", "1"});
+    ASSERT_TRUE(otpd.ready());
+    configure_combined("socket=" + socket_, "expect=s3cret");
+    const ProcessResult r = login();  // the password prompt gets no answer
+    expect_refused(r, PAM_CONV_ERR, "ERROR: KC2003:");
+}
+
+TEST_F(ModuleLogin, WithoutCombinedTheModuleLeavesPamAuthtokAlone) {
+    FakeOtpd otpd(socket_, code_prompt("123456", "6"));
+    ASSERT_TRUE(otpd.ready());
+    write_file(dir_.file(kService), std::string("auth requisite ") + PAM_KOTP_PATH +
+                                        " socket=" + socket_ + "\nauth required " +
+                                        PAM_AUTHTOK_PROBE_PATH + "\n");
+    const ProcessResult r = login({"--answer", "123456"});
+    EXPECT_EQ(r.out.find("PROMPT: Verification code: \nINFO: AUTHTOK: unset\n"), 0u) << r.out;
+    EXPECT_NE(record().find("ANSWER 123456\n"), std::string::npos) << record();
 }
 
 TEST_F(ModuleLogin, HostileNamesAreEscapedInTheLog) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "combined_answer.hpp"
 #include "kotp/client.hpp"
 #include "module_log.hpp"
 #include "module_options.hpp"
@@ -26,6 +27,7 @@ TEST(ModuleOptions, DefaultsAreTheDaemonSocketFiveSecondsAndFailClosed) {
     EXPECT_EQ(parsed.options.socket_path, kDefaultSocketPath);
     EXPECT_EQ(parsed.options.timeout, std::chrono::seconds(5));
     EXPECT_EQ(parsed.options.failmode, FailMode::Closed);
+    EXPECT_FALSE(parsed.options.combined);
     EXPECT_FALSE(parsed.options.debug);
 }
 
@@ -38,11 +40,12 @@ TEST(ModuleOptions, KotpSocketEnvironmentIsIgnored) {
 
 TEST(ModuleOptions, ParsesEveryArgument) {
     const ParsedOptions parsed =
-        parse({"socket=/tmp/x/otpd.sock", "timeout=120", "failmode=open", "debug"});
+        parse({"socket=/tmp/x/otpd.sock", "timeout=120", "failmode=open", "combined", "debug"});
     ASSERT_TRUE(parsed.ok()) << parsed.error;
     EXPECT_EQ(parsed.options.socket_path, "/tmp/x/otpd.sock");
     EXPECT_EQ(parsed.options.timeout, std::chrono::seconds(120));
     EXPECT_EQ(parsed.options.failmode, FailMode::Open);
+    EXPECT_TRUE(parsed.options.combined);
     EXPECT_TRUE(parsed.options.debug);
 
     const ParsedOptions again = parse({"failmode=open", "failmode=closed", "timeout=1"});
@@ -65,7 +68,7 @@ INSTANTIATE_TEST_SUITE_P(
         "bogus", "socket", "socket=", "socket=relative/path", "timeout=", "timeout=0",
         "timeout=121", "timeout=-1", "timeout=+5", "timeout= 5", "timeout=5s",
         "timeout=99999999999999999999", "failmode=", "failmode=maybe", "failmode=OPEN", "Debug",
-        "debug=1", "nodebug",
+        "debug=1", "nodebug", "combined=1", "combined=", "Combined", "combine",
         "socket=/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock"));
 
@@ -74,6 +77,51 @@ TEST(ModuleOptions, ErrorQuotesTheArgumentPrintably) {
     ASSERT_FALSE(parsed.ok());
     EXPECT_EQ(parsed.error.find('\n'), std::string::npos);
     EXPECT_NE(parsed.error.find("fail?mode=open"), std::string::npos) << parsed.error;
+}
+
+TEST(CombinedAnswer, CodeLengthIsWhatOtpdSaysOrSix) {
+    EXPECT_EQ(combined_code_length(6), 6u);
+    EXPECT_EQ(combined_code_length(8), 8u);
+    EXPECT_EQ(combined_code_length(0), 6u);  // the user's tokens differ
+}
+
+struct SplitCase {
+    const char* typed;
+    std::size_t code_length;
+    const char* password;
+    const char* code;
+};
+
+TEST(CombinedAnswer, CutsTheTrailingCodeOffAndKeepsThePasswordAsTyped) {
+    const SplitCase cases[] = {
+        {"s3cret123456", 6, "s3cret", "123456"},
+        // A password that ends in digits keeps them: only the last 6 (or 8) are the code.
+        {"pa55word99012345", 6, "pa55word99", "012345"},
+        {"pw 12345678", 8, "pw ", "12345678"},
+        {" p\xc3\xa4ss wort \t654321", 6, " p\xc3\xa4ss wort \t", "654321"},
+        // Only a code: the password is empty; the next module decides what that is worth.
+        {"123456", 6, "", "123456"},
+    };
+    for (const SplitCase& c : cases) {
+        CombinedAnswer parts;
+        ASSERT_TRUE(split_combined_answer(c.typed, c.code_length, parts)) << c.typed;
+        EXPECT_EQ(parts.password, c.password) << c.typed;
+        EXPECT_EQ(parts.code, c.code) << c.typed;
+    }
+}
+
+TEST(CombinedAnswer, RefusesAnAnswerThatDoesNotEndInTheCode) {
+    CombinedAnswer parts;
+    ASSERT_TRUE(split_combined_answer("old654321", 6, parts));
+    for (const char* typed : {"", "12345", "password", "password12345", "pass123 456",
+                              "pass123456 ", "pass12345\xd9\xa3", "pw1234567x", "pw\n"}) {
+        EXPECT_FALSE(split_combined_answer(typed, 6, parts)) << typed;
+        EXPECT_EQ(parts.password, "") << typed;
+        EXPECT_EQ(parts.code, "") << typed;
+    }
+    // 8 digits asked, 7 given after a password that ends in a letter.
+    EXPECT_FALSE(split_combined_answer("secret1234567", 8, parts));
+    EXPECT_FALSE(split_combined_answer("123456", 0, parts));
 }
 
 TEST(PamResult, MapsEveryStatusToOneCode) {

@@ -3,7 +3,7 @@
 //
 //   fake_otpd --socket PATH --mode MODE [--chown UID] [--peer-uid UID] [--status N]
 //             [--prompt TEXT] [--text TEXT] [--final-text TEXT] [--echo] [--expect CODE]
-//             [--attempts N] [--record FILE]
+//             [--attempts N] [--code-digits N] [--record FILE]
 //
 // Modes (what happens on each connection):
 //   silent               accept and never answer
@@ -18,6 +18,7 @@
 //   hangup-after-prompt  Prompt, read the answer, close without a reply
 //   prompt-loop          Prompt again after every answer
 //
+// --code-digits sets AuthStep.code_digits of the prompts (default 0).
 // --chown gives the socket file to UID; --peer-uid switches to UID before listen(), so that
 // SO_PEERCRED of every connection names UID. --record appends what arrived to FILE:
 // "BEGIN user=<u> service=<s> rhost=<r> tty=<t>" and "ANSWER <text>" (a test tool: it records
@@ -53,6 +54,7 @@ struct Options {
     std::string text, final_text, expect;
     bool echo = false;
     long attempts = 4;
+    long code_digits = 0;
     std::string record_path;
 };
 
@@ -99,6 +101,8 @@ Options parse_arguments(int argc, char** argv) {
             o.expect = value;
         else if (flag == "--attempts")
             o.attempts = to_number(value);
+        else if (flag == "--code-digits")
+            o.code_digits = to_number(value);
         else if (flag == "--record")
             o.record_path = value;
         else
@@ -224,6 +228,8 @@ class Session {
         step.prompt = prompt;
         step.text = text;
         step.attempts_left = static_cast<std::uint8_t>(o_.attempts);
+        if (outcome == kotp::wire::Outcome::Prompt)
+            step.code_digits = static_cast<std::uint8_t>(o_.code_digits);
         write_all(fd, kotp::wire::encode_frame(step));
     }
 
