@@ -137,7 +137,9 @@ LoginDecision Verifier::begin(const LoginContext& login, LoginProgress& progress
     } else if (auto grace = user && logging_in ? grace_for(*user, login.rhost, config_, store_, now) : std::nullopt) {
         decision = waive(std::move(*grace));
     } else if (!user) {
-        decision = unenrolled(nullptr, progress, "no such user");
+        decision = logging_in || progress.intent == wire::Intent::Enroll
+                       ? unenrolled(nullptr, progress, "no such user")
+                       : refuse(wire::Status::NotEnrolled, nullptr, "no such user");
     } else {
         const auto tokens = store_.tokens_of(user->id);
         const bool any_live = std::any_of(tokens.begin(), tokens.end(), is_live);
@@ -179,7 +181,7 @@ LoginDecision Verifier::unenrolled(const UserRecord* user, LoginProgress& progre
                       "administrator gave you to set one up now.",
                       true);
     }
-    if (!enrolling) {
+    if (progress.intent == wire::Intent::Login) {
         if (auto waiver = unenrolled_waiver(config_, clock_.now())) return waive(std::move(*waiver));
     }
     auto decision = refuse(wire::Status::NotEnrolled, user, enrolling ? "no activation code" : std::move(detail));

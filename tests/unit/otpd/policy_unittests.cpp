@@ -105,6 +105,12 @@ TEST_F(PolicyCore, RolloutEndsAtTheConfiguredTime) {
     begun("newcomer", wire::Intent::Login, &first);
     EXPECT_EQ(first.outcome, wire::Outcome::Success);
     EXPECT_EQ(first.status, wire::Status::UnenrolledAllowed);
+    // The rollout lets logins in, nothing else: kotp recovery or enroll --replace get no waiver.
+    for (const auto intent : {wire::Intent::NewRecoveryCodes, wire::Intent::Replace, wire::Intent::Enroll}) {
+        wire::AuthStep other;
+        begun("newcomer", intent, &other);
+        EXPECT_EQ(other.outcome, wire::Outcome::Failure) << static_cast<int>(intent);
+    }
     clock.advance(10);
     begun("newcomer", wire::Intent::Login, &first);
     EXPECT_EQ(first.outcome, wire::Outcome::Failure);
