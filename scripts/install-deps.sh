@@ -16,6 +16,8 @@ packages=(
   libpam-google-authenticator
   # the admin's tools the README's procedures use (master key, database backup)
   openssl sqlite3
+  # the manual pages' test (tests/docs): man -l and groff; minimal Debian images lack man-db
+  man-db groff-base
   # the end-to-end tests: the package build, lintian, systemd-analyze, a debootstrap'd
   # Debian 12 to install the packages into
   debhelper lintian systemd systemd-container debootstrap
