@@ -36,7 +36,10 @@ TEST(ParseHeader, Accepts) {
 
 TEST(ParseHeader, RejectsBadVersion) {
     FrameHeader h;
-    for (const std::uint16_t version : std::array<std::uint16_t, 5>{0, 2, 4, 0x0300, 0xffff})
+    // The versions either side of ours, and ours byte-swapped.
+    for (const std::uint16_t version : std::array<std::uint16_t, 5>{
+             0, kProtocolVersion - 1, kProtocolVersion + 1,
+             static_cast<std::uint16_t>(kProtocolVersion << 8), 0xffff})
         EXPECT_EQ(header_of(header_bytes(4, version, 1), h), DecodeError::BadVersion) << version;
 }
 
