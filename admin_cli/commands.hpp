@@ -71,6 +71,18 @@ struct ImportOptions {
 };
 int run_import(const Context& ctx, const ImportOptions& options);
 
+struct LogOptions {
+    std::string user;           // "" = every user
+    std::uint32_t since_seconds = 0;  // only entries of the last that many seconds; 0 = all
+    unsigned limit = 100;       // the newest that many entries
+};
+// kotp-admin log: the newest entries of the audit table, printed oldest first (as journalctl).
+int run_log(const Context& ctx, const LogOptions& options);
+
+// kotp-admin stats: users by state and login results over the last `hours` hours; a summary,
+// JSON (ctx.json) or the Prometheus text format.
+int run_stats(const Context& ctx, std::uint16_t hours, bool prometheus);
+
 // kotp status: the calling user's own record (otpd knows the caller from SO_PEERCRED).
 int run_status(const Context& ctx);
 

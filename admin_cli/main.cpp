@@ -254,6 +254,40 @@ int main(int argc, char** argv) {
         };
     });
 
+    // log and stats: the audit table of otpd.
+    LogOptions log_options;
+    auto* log = app.add_subcommand("log", "Show the audit log: logins and admin actions, oldest first");
+    log->add_option("USER", log_options.user, "Only this user's entries")->check(user_name);
+    log->add_option("--since", "Only entries of the last DURATION: 30m, 24h, 7d (at most 366d)")
+        ->check(CLI::Validator(
+            [&log_options](std::string& value) -> std::string {
+                const auto parsed = parse_validity(value);
+                if (!parsed) return "must be a duration like 30m, 24h or 7d (at most 366d), not " + value;
+                log_options.since_seconds = *parsed;
+                return "";
+            },
+            "", "DURATION"))
+        ->type_name("DURATION");
+    log->add_option("--limit", log_options.limit, "Show the newest N entries")
+        ->check(CLI::Range(1u, 1'000'000u))
+        ->capture_default_str();
+    log->footer("Each entry's RESULT is a message ID (KS0000 accepted, KS1003 wrong code ...) or an admin "
+                "action (enroll, unlock ...; DETAIL names the admin's uid).");
+    log->callback([&] { run = [&] { return run_log(ctx, log_options); }; });
+
+    std::uint16_t stats_hours = 24;
+    bool prometheus = false;
+    auto* stats = app.add_subcommand("stats", "Users by state and logins per hour, also for Prometheus");
+    stats->add_option("--hours", stats_hours, "Hours of login counts, the current one included")
+        ->check(CLI::Range(1, static_cast<int>(kotp::wire::kMaxStatsHours)))
+        ->capture_default_str();
+    stats->add_flag("--prometheus", prometheus,
+                    "Print the Prometheus text format (for node_exporter's textfile collector)");
+    stats->callback([&] {
+        if (prometheus && ctx.json) throw CLI::ValidationError("--prometheus", "cannot be combined with --json");
+        run = [&] { return run_stats(ctx, stats_hours, prometheus); };
+    });
+
     // doctor: reads files and checks the host; it does not talk to otpd beyond a connect.
     DoctorOptions doctor_options;
     auto* doctor = app.add_subcommand(

@@ -10,9 +10,9 @@ namespace {
 
 using nlohmann::json;
 
-enum class Zone : bool { Local, Utc };
+enum class Zone : std::uint8_t { Local, LocalSeconds, Utc };
 
-// Literal formats only (-Wformat=2): local "YYYY-MM-DD HH:MM" or UTC ISO-8601.
+// Literal formats only (-Wformat=2): local "YYYY-MM-DD HH:MM[:SS]" or UTC ISO-8601.
 std::string format_time(std::int64_t unix_time, Zone zone) {
     const auto t = static_cast<std::time_t>(unix_time);
     std::tm parts{};
@@ -21,6 +21,9 @@ std::string format_time(std::int64_t unix_time, Zone zone) {
     if (zone == Zone::Utc) {
         if (::gmtime_r(&t, &parts) != nullptr)
             length = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &parts);
+    } else if (zone == Zone::LocalSeconds) {
+        if (::localtime_r(&t, &parts) != nullptr)
+            length = std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &parts);
     } else {
         if (::localtime_r(&t, &parts) != nullptr)
             length = std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &parts);
@@ -273,6 +276,103 @@ void print_user_info(std::ostream& out, const wire::UserInfo& info) {
         out,
         {"ID", "LABEL", "TYPE", "ALGORITHM", "DIGITS", "PERIOD", "STATE", "CREATED", "LAST-USED"},
         rows, "  ");
+}
+
+json audit_json(const std::vector<wire::AuditEntry>& entries, bool more) {
+    json list = json::array();
+    for (const wire::AuditEntry& e : entries) {
+        list.push_back({{"id", e.id},
+                        {"time", json_time(e.time)},
+                        {"user", e.user},
+                        {"service", e.service},
+                        {"rhost", e.rhost},
+                        {"tty", e.tty},
+                        {"result", e.result},
+                        {"token_id", e.token_id},
+                        {"detail", e.detail}});
+    }
+    return json{{"entries", std::move(list)}, {"more", more}};
+}
+
+void print_audit_table(std::ostream& out, const std::vector<wire::AuditEntry>& entries) {
+    if (entries.empty()) {
+        out << "No audit entries.\n";
+        return;
+    }
+    std::vector<Row> rows;
+    rows.reserve(entries.size());
+    for (const wire::AuditEntry& e : entries) {
+        rows.push_back({format_time(e.time, Zone::LocalSeconds), printable(e.user), printable(e.service),
+                        printable(e.rhost), printable(e.result), printable(e.detail)});
+    }
+    print_table(out, {"TIME", "USER", "SERVICE", "RHOST", "RESULT", "DETAIL"}, rows, "");
+}
+
+StatsTotals totals_of(const wire::Stats& stats) {
+    StatsTotals t;
+    for (const wire::HourCounts& h : stats.hours) {
+        t.ok += h.logins_ok;
+        t.waived += h.waived;
+        t.failed += h.failures;
+    }
+    return t;
+}
+
+json stats_json(const wire::Stats& stats) {
+    json hours = json::array();
+    for (const wire::HourCounts& h : stats.hours)
+        hours.push_back({{"start", json_time(h.start)}, {"ok", h.logins_ok}, {"waived", h.waived},
+                         {"failed", h.failures}});
+    const StatsTotals t = totals_of(stats);
+    return json{{"users",
+                 {{"total", stats.users_total},
+                  {"active", stats.users_active},
+                  {"suspended", stats.users_suspended},
+                  {"exempt", stats.users_exempt},
+                  {"without_token", stats.users_without_token}}},
+                {"window_hours", stats.hours.size()},
+                {"logins", {{"ok", t.ok}, {"waived", t.waived}, {"failed", t.failed}}},
+                {"hours", std::move(hours)}};
+}
+
+void print_stats(std::ostream& out, const wire::Stats& stats) {
+    const StatsTotals t = totals_of(stats);
+    out << "Users:       " << stats.users_total << " (" << stats.users_active << " active, "
+        << stats.users_suspended << " suspended, " << stats.users_without_token << " without a token)\n";
+    out << "Exemptions:  " << stats.users_exempt << " in force\n";
+    out << "Logins in the last " << stats.hours.size() << " hour(s): " << t.ok << " with a code, " << t.waived
+        << " without (exempt, grace, rollout), " << t.failed << " refused\n";
+    std::vector<Row> rows;
+    for (const wire::HourCounts& h : stats.hours) {
+        if (h.logins_ok == 0 && h.waived == 0 && h.failures == 0) continue;
+        rows.push_back({format_local_time(h.start), std::to_string(h.logins_ok), std::to_string(h.waived),
+                        std::to_string(h.failures)});
+    }
+    if (!rows.empty()) print_table(out, {"HOUR", "OK", "WAIVED", "FAILED"}, rows, "  ");
+}
+
+// The Prometheus text exposition format (version 0.0.4): HELP and TYPE before each metric's
+// samples, no timestamps (the textfile collector refuses them). Every label value here is a
+// constant of ours, so none needs escaping.
+void print_prometheus(std::ostream& out, const wire::Stats& stats) {
+    const StatsTotals t = totals_of(stats);
+    const auto metric = [&out](const char* name, const char* help) {
+        out << "# HELP " << name << ' ' << help << '\n' << "# TYPE " << name << " gauge\n";
+    };
+    metric("kotp_users", "Users known to otpd, by state.");
+    out << "kotp_users{state=\"active\"} " << stats.users_active << '\n';
+    out << "kotp_users{state=\"suspended\"} " << stats.users_suspended << '\n';
+    metric("kotp_users_exempt", "Per-user exemptions from codes in force.");
+    out << "kotp_users_exempt " << stats.users_exempt << '\n';
+    metric("kotp_users_without_token", "Users with no active or pending token.");
+    out << "kotp_users_without_token " << stats.users_without_token << '\n';
+    metric("kotp_logins_window_hours", "Hours summed in kotp_logins_last_hours.");
+    out << "kotp_logins_window_hours " << stats.hours.size() << '\n';
+    metric("kotp_logins_last_hours",
+           "Logins over the window, by result: ok (KS0000), waived (KS0001-KS0003), failed (KS1001-KS1007).");
+    out << "kotp_logins_last_hours{result=\"ok\"} " << t.ok << '\n';
+    out << "kotp_logins_last_hours{result=\"waived\"} " << t.waived << '\n';
+    out << "kotp_logins_last_hours{result=\"failed\"} " << t.failed << '\n';
 }
 
 }  // namespace kotp::admin

@@ -49,4 +49,21 @@ void print_enrolled(std::ostream& out, const EnrolmentView& enrolment);
 void print_user_table(std::ostream& out, const std::vector<wire::UserSummary>& users);
 void print_user_info(std::ostream& out, const wire::UserInfo& info);
 
+// kotp-admin log: {"entries": [{id, time, user, service, rhost, tty, result, token_id, detail}],
+// "more"}, and TIME (local) USER SERVICE RHOST RESULT DETAIL, one row per entry.
+nlohmann::json audit_json(const std::vector<wire::AuditEntry>& entries, bool more);
+void print_audit_table(std::ostream& out, const std::vector<wire::AuditEntry>& entries);
+
+// kotp-admin stats: login results summed over the window.
+struct StatsTotals {
+    std::uint64_t ok = 0;
+    std::uint64_t waived = 0;
+    std::uint64_t failed = 0;
+};
+StatsTotals totals_of(const wire::Stats& stats);
+nlohmann::json stats_json(const wire::Stats& stats);
+void print_stats(std::ostream& out, const wire::Stats& stats);
+// The Prometheus text format, for node_exporter's textfile collector.
+void print_prometheus(std::ostream& out, const wire::Stats& stats);
+
 }  // namespace kotp::admin

@@ -44,6 +44,10 @@ public:
     ReplyFrame unexempt(const Peer& peer, const wire::AdminUnexempt& request);
     // A batch of tokens with their secrets (migration), active at once; one transaction.
     ReplyFrame import_tokens(const Peer& peer, const wire::AdminImport& request);
+    // kotp-admin log: a page of the audit table, newest first (admin_audit.cpp).
+    ReplyFrame log(const wire::AdminLog& request);
+    // kotp-admin stats: users by state and login results per hour over the last hours.
+    ReplyFrame stats(const wire::AdminStats& request);
     // kotp status: the caller's own record, found by the peer's uid.
     ReplyFrame user_status(const Peer& peer);
 

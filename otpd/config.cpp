@@ -76,6 +76,18 @@ Setter duration_key(std::chrono::seconds Config::*field, std::chrono::seconds lo
     };
 }
 
+// 0 (keep for ever) or at least a day: a shorter retention would lose the log of a weekend.
+Setter retention_key() {
+    return [](std::string_view v, Config& c) -> std::string {
+        using namespace std::chrono_literals;
+        const auto d = parse_duration(v);
+        if (!d || (d->count() != 0 && (*d < 24h || *d > 36500 * 24h)))
+            return "must be 0 (keep for ever) or a duration like 180d from 1d to 36500d";
+        c.audit_retention = *d;
+        return {};
+    };
+}
+
 Setter networks_key() {
     return [](std::string_view v, Config& c) -> std::string {
         std::string error;
@@ -145,6 +157,7 @@ const std::map<std::string, Setter, std::less<>>& setters() {
         {"grace_period", duration_key(&Config::grace_period, 0s, 24h)},
         {"unenrolled", unenrolled_key()},
         {"unenrolled_allow_until", date_key(&Config::unenrolled_allow_until)},
+        {"audit_retention", retention_key()},
     };
     return table;
 }

@@ -44,6 +44,9 @@ struct Config {
     UnenrolledPolicy unenrolled = UnenrolledPolicy::Enroll;
     std::int64_t unenrolled_allow_until = 0;         // Allow: Unix time the rollout ends; 0 = none
 
+    // Audit rows older than this are deleted (at start and once a day); 0 keeps them for ever.
+    std::chrono::seconds audit_retention{180 * 24 * 3600};
+
     std::string database_path() const;
     std::string master_key_path() const;
 };

@@ -6,12 +6,15 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <functional>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <iostream>
 
 #include "admin_service.hpp"
+#include "audit_retention.hpp"
 #include "config.hpp"
 #include "environment.hpp"
 #include "listener.hpp"
@@ -74,15 +77,26 @@ int run(const kotp::otpd::Config& config) {
 
     boost::asio::io_context io(1);
     Server server(io, listener.fd, handler, config, authorizer);
+    // The audit retention: a purge at start, then once a day on the same thread as the requests.
+    boost::asio::steady_timer purge_timer(io);
+    std::function<void()> purge_daily = [&] {
+        purge_expired_audit(*store, clock, config.audit_retention);
+        purge_timer.expires_after(std::chrono::hours(24));
+        purge_timer.async_wait([&](const boost::system::error_code& ec) {
+            if (!ec) purge_daily();
+        });
+    };
     boost::asio::signal_set signals(io, SIGTERM, SIGINT);
     signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
         if (ec) return;
         log_line(LogLevel::Notice, std::string("received ") + strsignal(signal_number) + ", shutting down");
         sd_notify(0, "STOPPING=1");
         server.stop();
+        purge_timer.cancel();
         io.stop();
     });
     server.start();
+    if (config.audit_retention.count() != 0) purge_daily();
 
     if (const auto warning = uid_map_warning(); !warning.empty()) log_line(LogLevel::Warning, warning);
     log_line(LogLevel::Notice, "otpd " KOTP_VERSION " serving " +
@@ -138,7 +152,7 @@ int main(int argc, char** argv) {
                   << "\ndatabase = " << config.database_path() << "\nmaster_key = " << config.master_key_path()
                   << "\nlockout_threshold = " << config.lockout_threshold
                   << "\nlockout_duration = " << config.lockout_duration.count() << "s\nwindow = " << config.window
-                  << "\n";
+                  << "\naudit_retention = " << config.audit_retention.count() << "s\n";
         return 0;
     }
     try {

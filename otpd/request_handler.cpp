@@ -13,7 +13,7 @@ HandlerResult refuse(wire::Status status, std::string text = {}) {
 bool is_admin_request(wire::MessageType type) {
     const auto v = static_cast<std::uint16_t>(type);
     return v >= static_cast<std::uint16_t>(wire::MessageType::AdminEnroll) &&
-           v <= static_cast<std::uint16_t>(wire::MessageType::AdminImport);
+           v <= static_cast<std::uint16_t>(wire::MessageType::AdminStats);
 }
 
 // Decodes the payload as Message and runs fn on it; a decode error refuses the request.
@@ -140,6 +140,14 @@ HandlerResult RequestHandler::dispatch(const Peer& peer, SessionState& state, wi
         case T::AdminResync:
             return with_decoded<wire::AdminResync>(payload, [&](const auto& m) {
                 return HandlerResult{admin_.resync(peer, m), false};
+            });
+        case T::AdminLog:
+            return with_decoded<wire::AdminLog>(payload, [&](const auto& m) {
+                return HandlerResult{admin_.log(m), false};
+            });
+        case T::AdminStats:
+            return with_decoded<wire::AdminStats>(payload, [&](const auto& m) {
+                return HandlerResult{admin_.stats(m), false};
             });
         default: break;
     }

@@ -95,6 +95,10 @@ constexpr std::array kMigrations = {
         PRIMARY KEY (user_id, rhost)
     );
     )sql",
+    // 3 -> 4: kotp-admin stats counts logins per hour and the retention purge deletes by time.
+    R"sql(
+    CREATE INDEX audit_by_time ON audit(time);
+    )sql",
 };
 
 }  // namespace
@@ -442,6 +446,74 @@ void SqliteStore::append_audit(const AuditEntry& e) {
     s.bind(1, e.time).bind(2, e.user).bind(3, e.service).bind(4, e.rhost).bind(5, e.tty);
     s.bind(6, e.result).bind(7, e.token_id).bind(8, e.detail);
     s.run();
+}
+
+std::vector<AuditEntry> SqliteStore::audit_page(std::string_view user, std::int64_t since,
+                                                std::int64_t before_id, unsigned limit) {
+    auto& s = prepare(
+        "SELECT id, time, user, service, rhost, tty, result, token_id, detail FROM audit "
+        "WHERE (?1 = '' OR user = ?1) AND time >= ?2 AND (?3 = 0 OR id < ?3) ORDER BY id DESC LIMIT ?4");
+    ResetOnExit<Statement> guard{s};
+    s.bind(1, user).bind(2, since).bind(3, before_id).bind(4, static_cast<std::int64_t>(limit));
+    std::vector<AuditEntry> out;
+    while (s.step()) {
+        AuditEntry e;
+        e.id = s.integer(0);
+        e.time = s.integer(1);
+        e.user = s.text(2);
+        e.service = s.text(3);
+        e.rhost = s.text(4);
+        e.tty = s.text(5);
+        e.result = s.text(6);
+        e.token_id = s.integer(7);
+        e.detail = s.text(8);
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+std::vector<AuditHour> SqliteStore::audit_hours(std::int64_t from, std::int64_t to) {
+    // Message IDs have a fixed width, so ranges of them compare as text; admin actions ("unlock")
+    // are lower case and fall in none of them.
+    auto& s = prepare(
+        "SELECT time / 3600 * 3600 AS hour, "
+        "sum(result = 'KS0000'), sum(result BETWEEN 'KS0001' AND 'KS0003'), "
+        "sum(result BETWEEN 'KS1001' AND 'KS1007') "
+        "FROM audit WHERE time >= ?1 AND time < ?2 GROUP BY hour ORDER BY hour");
+    ResetOnExit<Statement> guard{s};
+    s.bind(1, from).bind(2, to);
+    std::vector<AuditHour> out;
+    while (s.step()) out.push_back({s.integer(0), s.integer(1), s.integer(2), s.integer(3)});
+    return out;
+}
+
+std::int64_t SqliteStore::purge_audit(std::int64_t before) {
+    auto& s = prepare("DELETE FROM audit WHERE time < ?1");
+    s.bind(1, before);
+    s.run();
+    return sqlite3_changes64(db_);
+}
+
+UserCounts SqliteStore::user_counts(std::int64_t now) {
+    UserCounts c;
+    {
+        auto& s = prepare(
+            "SELECT count(*), coalesce(sum(state = 0), 0), coalesce(sum(state = 1), 0), "
+            "coalesce(sum(NOT EXISTS (SELECT 1 FROM tokens t WHERE t.user_id = users.id AND t.state != 3)), 0) "
+            "FROM users");
+        ResetOnExit<Statement> guard{s};
+        if (s.step()) {
+            c.total = s.integer(0);
+            c.active = s.integer(1);
+            c.suspended = s.integer(2);
+            c.without_token = s.integer(3);
+        }
+    }
+    auto& s = prepare("SELECT count(*) FROM exemptions WHERE until > ?1");
+    ResetOnExit<Statement> guard{s};
+    s.bind(1, now);
+    if (s.step()) c.exempt = s.integer(0);
+    return c;
 }
 
 void SqliteStore::set_exemption(const ExemptionRecord& r) {

@@ -50,6 +50,11 @@ public:
     void delete_recovery_codes(std::int64_t user_id) override;
 
     void append_audit(const AuditEntry& entry) override;
+    std::vector<AuditEntry> audit_page(std::string_view user, std::int64_t since, std::int64_t before_id,
+                                       unsigned limit) override;
+    std::vector<AuditHour> audit_hours(std::int64_t from, std::int64_t to) override;
+    std::int64_t purge_audit(std::int64_t before) override;
+    UserCounts user_counts(std::int64_t now) override;
 
     void set_exemption(const ExemptionRecord& record) override;
     std::optional<ExemptionRecord> find_exemption(std::string_view user) override;

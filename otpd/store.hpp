@@ -87,6 +87,7 @@ struct ExemptionRecord {
 };
 
 struct AuditEntry {
+    std::int64_t id = 0;  // set by the store; append_audit ignores it
     std::int64_t time = 0;
     std::string user;
     std::string service;
@@ -95,6 +96,23 @@ struct AuditEntry {
     std::string result;  // the message ID (KS1003 ...) or an admin action ("unlock")
     std::int64_t token_id = 0;
     std::string detail;  // never a code or a secret
+};
+
+// Users by state, for kotp-admin stats.
+struct UserCounts {
+    std::int64_t total = 0;
+    std::int64_t active = 0;
+    std::int64_t suspended = 0;
+    std::int64_t exempt = 0;         // exemptions in force (by name: the user need not exist)
+    std::int64_t without_token = 0;  // users with no active or pending token
+};
+
+// Login results of one hour of the audit table.
+struct AuditHour {
+    std::int64_t start = 0;  // Unix time, a multiple of 3600
+    std::int64_t ok = 0;        // KS0000
+    std::int64_t waived = 0;    // KS0001..KS0003
+    std::int64_t failures = 0;  // KS1001..KS1007
 };
 
 class Store {
@@ -135,6 +153,17 @@ public:
     virtual void delete_recovery_codes(std::int64_t user_id) = 0;
 
     virtual void append_audit(const AuditEntry& entry) = 0;
+    // Audit rows, newest first: of `user` ("" = all), with time >= since, id < before_id (0: no
+    // bound), at most limit.
+    virtual std::vector<AuditEntry> audit_page(std::string_view user, std::int64_t since,
+                                               std::int64_t before_id, unsigned limit) = 0;
+    // Counts per hour of the rows with from <= time < to, oldest first; hours without a row are
+    // left out.
+    virtual std::vector<AuditHour> audit_hours(std::int64_t from, std::int64_t to) = 0;
+    // Deletes the audit rows older than `before`; returns how many.
+    virtual std::int64_t purge_audit(std::int64_t before) = 0;
+    // Users by state; exemptions in force at `now`.
+    virtual UserCounts user_counts(std::int64_t now) = 0;
 
     // Exemptions: one per user name; set replaces, delete says whether there was one.
     virtual void set_exemption(const ExemptionRecord& record) = 0;

@@ -35,6 +35,8 @@ const char* to_string(MessageType type) noexcept {
         case MessageType::AdminExempt: return "AdminExempt";
         case MessageType::AdminUnexempt: return "AdminUnexempt";
         case MessageType::AdminImport: return "AdminImport";
+        case MessageType::AdminLog: return "AdminLog";
+        case MessageType::AdminStats: return "AdminStats";
         case MessageType::UserStatus: return "UserStatus";
         case MessageType::AuthStep: return "AuthStep";
         case MessageType::Error: return "Error";
@@ -45,6 +47,8 @@ const char* to_string(MessageType type) noexcept {
         case MessageType::ActivationIssued: return "ActivationIssued";
         case MessageType::RecoveryCodes: return "RecoveryCodes";
         case MessageType::Imported: return "Imported";
+        case MessageType::AuditPage: return "AuditPage";
+        case MessageType::Stats: return "Stats";
     }
     return "unknown";
 }

@@ -330,4 +330,76 @@ bool Imported::decode(Reader& r) {
     return true;
 }
 
+void AdminLog::encode(Writer& w) const {
+    w.put_string(user, kMaxUserName);
+    w.put_i64(since);
+    w.put_i64(before_id);
+    w.put_u16(limit);
+}
+
+bool AdminLog::decode(Reader& r) {
+    return r.get_string(user, kMaxUserName) && r.get_i64(since) && since >= 0 && r.get_i64(before_id) &&
+           before_id >= 0 && r.get_u16(limit) && limit >= 1 && limit <= kMaxAuditPage;
+}
+
+void AuditPage::encode(Writer& w) const {
+    if (entries.size() > kMaxAuditPage) return w.fail();
+    w.put_u16(static_cast<std::uint16_t>(entries.size()));
+    for (const auto& e : entries) {
+        w.put_i64(e.id);
+        w.put_i64(e.time);
+        w.put_string(e.user, kMaxUserName);
+        w.put_string(e.service, kMaxService);
+        w.put_string(e.rhost, kMaxRhost);
+        w.put_string(e.tty, kMaxTty);
+        w.put_string(e.result, kMaxAuditResult);
+        w.put_i64(e.token_id);
+        w.put_string(e.detail, kMaxAuditDetail);
+    }
+    w.put_u8(more ? 1 : 0);
+}
+
+bool AuditPage::decode(Reader& r) {
+    std::uint16_t count = 0;
+    if (!r.get_u16(count) || count > kMaxAuditPage) return false;
+    entries.assign(count, {});
+    for (auto& e : entries) {
+        if (!r.get_i64(e.id) || !r.get_i64(e.time) || !r.get_string(e.user, kMaxUserName) ||
+            !r.get_string(e.service, kMaxService) || !r.get_string(e.rhost, kMaxRhost) ||
+            !r.get_string(e.tty, kMaxTty) || !r.get_string(e.result, kMaxAuditResult) ||
+            !r.get_i64(e.token_id) || !r.get_string(e.detail, kMaxAuditDetail))
+            return false;
+    }
+    return get_bool(r, more);
+}
+
+void Stats::encode(Writer& w) const {
+    if (hours.empty() || hours.size() > kMaxStatsHours) return w.fail();
+    w.put_u32(users_total);
+    w.put_u32(users_active);
+    w.put_u32(users_suspended);
+    w.put_u32(users_exempt);
+    w.put_u32(users_without_token);
+    w.put_u16(static_cast<std::uint16_t>(hours.size()));
+    for (const auto& h : hours) {
+        w.put_i64(h.start);
+        w.put_u32(h.logins_ok);
+        w.put_u32(h.waived);
+        w.put_u32(h.failures);
+    }
+}
+
+bool Stats::decode(Reader& r) {
+    std::uint16_t count = 0;
+    if (!r.get_u32(users_total) || !r.get_u32(users_active) || !r.get_u32(users_suspended) ||
+        !r.get_u32(users_exempt) || !r.get_u32(users_without_token) || !r.get_u16(count) || count < 1 ||
+        count > kMaxStatsHours)
+        return false;
+    hours.assign(count, {});
+    for (auto& h : hours)
+        if (!r.get_i64(h.start) || !r.get_u32(h.logins_ok) || !r.get_u32(h.waived) || !r.get_u32(h.failures))
+            return false;
+    return true;
+}
+
 }  // namespace kotp::wire

@@ -109,6 +109,12 @@ void OtpdFixture::stop_otpd(int signal_number) {
     otpd_pid = -1;
 }
 
+void OtpdFixture::restart_with(const std::string& config) {
+    stop_otpd(SIGTERM);
+    extra_config = config;
+    start_otpd();
+}
+
 RunResult OtpdFixture::admin(const std::vector<std::string>& args, const RunOptions& options) {
     std::vector<std::string> argv = {program(KOTP_ADMIN_PATH), "--socket", socket_path};
     argv.insert(argv.end(), args.begin(), args.end());

@@ -34,6 +34,8 @@ protected:
 
     void start_otpd();
     void stop_otpd(int signal_number);
+    // otpd again with these extra lines in otpd.conf.
+    void restart_with(const std::string& config);
 
     std::string admin_json(const std::vector<std::string>& args);  // asserts success
     RunResult admin(const std::vector<std::string>& args, const RunOptions& options = {});

@@ -14,12 +14,6 @@ using ::testing::Not;
 
 class PolicyTest : public OtpdFixture {
 protected:
-    // otpd again with these extra lines in otpd.conf.
-    void restart_with(const std::string& config) {
-        stop_otpd(SIGTERM);
-        extra_config = config;
-        start_otpd();
-    }
     // pamtester USER authenticate from RHOST ("" = console), answering with `input` (or nothing).
     RunResult pamtester(const std::string& user, const std::string& rhost, const std::string& input = {}) {
         RunOptions options;

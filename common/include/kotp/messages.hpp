@@ -263,4 +263,60 @@ struct Imported {
     bool decode(Reader& r);
 };
 
+// The audit table, newest first: rows of `user` ("" = every user) at or after `since` (0 = all)
+// with id < before_id (0 = from the newest). A client pages backwards with the last id it got.
+struct AdminLog {
+    static constexpr MessageType kType = MessageType::AdminLog;
+    std::string user;
+    std::int64_t since = 0;
+    std::int64_t before_id = 0;
+    std::uint16_t limit = kMaxAuditPage;  // 1..kMaxAuditPage
+    void encode(Writer& w) const;
+    bool decode(Reader& r);
+};
+
+struct AuditEntry {
+    std::int64_t id = 0;
+    std::int64_t time = 0;
+    std::string user, service, rhost, tty;
+    std::string result;  // a message ID (KS0000, KS1003 ...) or an admin action ("unlock")
+    std::int64_t token_id = 0;
+    std::string detail;  // the reason; for an admin action "by uid N: ..."; cut at kMaxAuditDetail
+};
+
+struct AuditPage {
+    static constexpr MessageType kType = MessageType::AuditPage;
+    std::vector<AuditEntry> entries;  // newest first
+    bool more = false;                // older rows match too: ask again with before_id = last id
+    void encode(Writer& w) const;
+    bool decode(Reader& r);
+};
+
+struct AdminStats {
+    static constexpr MessageType kType = MessageType::AdminStats;
+    std::uint16_t hours = 24;  // the current hour and the hours - 1 before it
+    void encode(Writer& w) const { w.put_u16(hours); }
+    bool decode(Reader& r) { return r.get_u16(hours) && hours >= 1 && hours <= kMaxStatsHours; }
+};
+
+// Logins of one hour, from the audit table.
+struct HourCounts {
+    std::int64_t start = 0;       // Unix time of the hour's first second
+    std::uint32_t logins_ok = 0;  // KS0000: a code or recovery code accepted
+    std::uint32_t waived = 0;     // KS0001..KS0003: exempt, grace, unenrolled allowed
+    std::uint32_t failures = 0;   // KS1001..KS1007: refusals of a user (not admin or protocol errors)
+};
+
+struct Stats {
+    static constexpr MessageType kType = MessageType::Stats;
+    std::uint32_t users_total = 0;
+    std::uint32_t users_active = 0;
+    std::uint32_t users_suspended = 0;
+    std::uint32_t users_exempt = 0;         // exemptions in force (by name: not always a user)
+    std::uint32_t users_without_token = 0;  // users with no active or pending token
+    std::vector<HourCounts> hours;          // oldest first, one per hour, 1..kMaxStatsHours
+    void encode(Writer& w) const;
+    bool decode(Reader& r);
+};
+
 }  // namespace kotp::wire

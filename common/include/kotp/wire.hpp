@@ -23,6 +23,8 @@
 //   3  kotp 0.3: AuthStep gains `code_digits`; AdminExempt, AdminUnexempt, AdminImport and the
 //      reply Imported; UserInfo gains exempt_until and exempt_reason; statuses Exempt, Grace and
 //      UnenrolledAllowed (logins let through without a code, each with its reason).
+//   4  kotp 0.4: AdminLog and its reply AuditPage (the audit table, newest first, paged backwards
+//      by id); AdminStats and its reply Stats (users by state, logins per hour).
 #pragma once
 
 #include <cstddef>
@@ -30,7 +32,7 @@
 
 namespace kotp::wire {
 
-inline constexpr std::uint16_t kProtocolVersion = 3;
+inline constexpr std::uint16_t kProtocolVersion = 4;
 
 inline constexpr std::size_t kHeaderSize = 8;
 
@@ -62,6 +64,12 @@ inline constexpr std::uint16_t kMaxImportBatch = 256;        // tokens per Admin
 inline constexpr std::size_t kMaxImportSecret = 64;          // raw key bytes (SHA-512 block)
 inline constexpr std::size_t kMinImportSecret = 10;          // 80 bits; RFC 4226 asks for 128
 inline constexpr std::uint16_t kMaxImportedRecoveryCodes = 20;  // google-authenticator scratch codes
+// The audit log: rows per AuditPage (every field of a row may be at its limit, rhost alone is
+// 1 KiB), and the caps on a row's result and detail (otpd cuts a longer detail at this length).
+inline constexpr std::uint16_t kMaxAuditPage = 32;
+inline constexpr std::size_t kMaxAuditResult = 32;   // a message ID (KS1003) or an admin action
+inline constexpr std::size_t kMaxAuditDetail = 512;
+inline constexpr std::uint16_t kMaxStatsHours = 168;  // one week of per-hour counts
 
 static_assert(kMaxUserName + kMaxService + kMaxRhost + kMaxTty + 4 * 2 <= kMaxRequestPayload,
               "an AuthBegin with every field at its limit must fit in one request frame");
@@ -75,6 +83,14 @@ static_assert(kMaxImportBatch * (2 + kMaxUserName + 5 + 8 + 2 + 2 * kMaxImportSe
                                  kMaxImportedRecoveryCodes * (2 + kMaxCodeText) + 2 + kMaxLabel) +
                       2 <= kMaxImportPayload,
               "a full import batch must fit in one import frame");
+// One AuditEntry is at most: id, time, user, service, rhost, tty, result, token_id, detail.
+inline constexpr std::size_t kMaxAuditEntrySize = 8 + 8 + (2 + kMaxUserName) + (2 + kMaxService) +
+                                                  (2 + kMaxRhost) + (2 + kMaxTty) + (2 + kMaxAuditResult) +
+                                                  8 + (2 + kMaxAuditDetail);
+static_assert(kMaxAuditPage * kMaxAuditEntrySize + 2 + 1 <= kMaxReplyPayload,
+              "a full page of audit rows must fit in one reply frame");
+static_assert(5 * 4 + 2 + kMaxStatsHours * (8 + 3 * 4) <= kMaxReplyPayload,
+              "a week of per-hour counts must fit in one reply frame");
 
 enum class MessageType : std::uint16_t {
     // Requests. The permission table in otpd says which caller may send which.
@@ -94,6 +110,8 @@ enum class MessageType : std::uint16_t {
     AdminExempt = 26,   // {user, until, reason}: no code asked until then (the user need not exist)
     AdminUnexempt = 27, // {user}
     AdminImport = 28,   // {tokens[{user, type, algorithm, digits, period, counter, secret_hex, codes[], label}]}
+    AdminLog = 29,      // {user ("" = all), since (Unix time, 0 = all), before_id (0 = newest), limit}
+    AdminStats = 30,    // {hours (1..kMaxStatsHours)}
 
     UserStatus = 32,    // {}: the calling user's own UserInfo (kotp status)
 
@@ -107,6 +125,10 @@ enum class MessageType : std::uint16_t {
     ActivationIssued = 134,  // {user, code, expires}
     RecoveryCodes = 135,     // {user, codes[]}
     Imported = 136,          // {imported, failures[{user, status, text}]}
+    AuditPage = 137,  // {entries[{id, time, user, service, rhost, tty, result, token_id, detail}], more}
+    // {users_total, users_active, users_suspended, users_exempt, users_without_token,
+    //  hours[{start, logins_ok, waived, failures}]}
+    Stats = 138,
 };
 
 // What the module should do next in a login attempt.

@@ -36,7 +36,10 @@ TEST(ParseHeader, Accepts) {
 
 TEST(ParseHeader, RejectsBadVersion) {
     FrameHeader h;
-    for (const std::uint16_t version : std::array<std::uint16_t, 5>{0, 2, 4, 0x0300, 0xffff})
+    // The versions either side of ours, and ours byte-swapped.
+    for (const std::uint16_t version : std::array<std::uint16_t, 5>{
+             0, kProtocolVersion - 1, kProtocolVersion + 1,
+             static_cast<std::uint16_t>(kProtocolVersion << 8), 0xffff})
         EXPECT_EQ(header_of(header_bytes(4, version, 1), h), DecodeError::BadVersion) << version;
 }
 
@@ -496,3 +499,155 @@ TEST(Version2, Rejections) {
 
 }  // namespace
 
+
+// ---------------------------------------------------------------------------------------------
+// Version 4 messages: the audit log and the stats.
+
+namespace {
+
+AuditEntry full_audit_entry(std::int64_t id) {
+    AuditEntry e;
+    e.id = id;
+    e.time = 1'700'000'000 + id;
+    e.user = std::string(kMaxUserName, 'u');
+    e.service = std::string(kMaxService, 's');
+    e.rhost = std::string(kMaxRhost, 'r');
+    e.tty = std::string(kMaxTty, 't');
+    e.result = std::string(kMaxAuditResult, 'K');
+    e.token_id = id * 7;
+    e.detail = std::string(kMaxAuditDetail, 'd');
+    return e;
+}
+
+TEST(Version4, AuditMessagesRoundTrip) {
+    AdminLog log;
+    log.user = "alice";
+    log.since = 1'700'000'000;
+    log.before_id = 1234;
+    log.limit = 7;
+    AdminLog log_out;
+    round_trip(log, log_out);
+    EXPECT_EQ(log_out.user, "alice");
+    EXPECT_EQ(log_out.since, 1'700'000'000);
+    EXPECT_EQ(log_out.before_id, 1234);
+    EXPECT_EQ(log_out.limit, 7);
+
+    AdminLog all;
+    all.user = "";  // every user
+    AdminLog all_out;
+    round_trip(all, all_out);
+    EXPECT_EQ(all_out.user, "");
+    EXPECT_EQ(all_out.limit, kMaxAuditPage);
+
+    // A full page with every field at its limit fits one reply frame.
+    AuditPage page;
+    for (std::int64_t id = kMaxAuditPage; id >= 1; --id) page.entries.push_back(full_audit_entry(id));
+    page.more = true;
+    AuditPage page_out;
+    round_trip(page, page_out);
+    ASSERT_EQ(page_out.entries.size(), kMaxAuditPage);
+    EXPECT_TRUE(page_out.more);
+    EXPECT_EQ(page_out.entries[0].id, kMaxAuditPage);
+    EXPECT_EQ(page_out.entries[0].token_id, kMaxAuditPage * 7);
+    EXPECT_EQ(page_out.entries[0].rhost.size(), kMaxRhost);
+    EXPECT_EQ(page_out.entries[0].detail.size(), kMaxAuditDetail);
+    EXPECT_EQ(page_out.entries.back().time, 1'700'000'001);
+    EXPECT_LE(encode_frame(page).size() - kHeaderSize, kMaxReplyPayload);
+
+    AdminStats stats_request;
+    stats_request.hours = kMaxStatsHours;
+    AdminStats stats_request_out;
+    round_trip(stats_request, stats_request_out);
+    EXPECT_EQ(stats_request_out.hours, kMaxStatsHours);
+
+    Stats stats;
+    stats.users_total = 10;
+    stats.users_active = 8;
+    stats.users_suspended = 2;
+    stats.users_exempt = 3;
+    stats.users_without_token = 4;
+    for (std::uint16_t i = 0; i < kMaxStatsHours; ++i)
+        stats.hours.push_back({1'700'000'000 + i * 3600, i, 2u * i, 0xFFFFFFFFu});
+    Stats stats_out;
+    round_trip(stats, stats_out);
+    EXPECT_EQ(stats_out.users_total, 10u);
+    EXPECT_EQ(stats_out.users_suspended, 2u);
+    EXPECT_EQ(stats_out.users_exempt, 3u);
+    EXPECT_EQ(stats_out.users_without_token, 4u);
+    ASSERT_EQ(stats_out.hours.size(), kMaxStatsHours);
+    EXPECT_EQ(stats_out.hours[5].start, 1'700'000'000 + 5 * 3600);
+    EXPECT_EQ(stats_out.hours[5].waived, 10u);
+    EXPECT_EQ(stats_out.hours[5].failures, 0xFFFFFFFFu);
+}
+
+TEST(Version4, TypesHaveNames) {
+    EXPECT_STREQ(to_string(MessageType::AdminLog), "AdminLog");
+    EXPECT_STREQ(to_string(MessageType::AdminStats), "AdminStats");
+    EXPECT_STREQ(to_string(MessageType::AuditPage), "AuditPage");
+    EXPECT_STREQ(to_string(MessageType::Stats), "Stats");
+    EXPECT_EQ(static_cast<int>(MessageType::AdminLog), 29);
+    EXPECT_EQ(static_cast<int>(MessageType::AdminStats), 30);
+    EXPECT_EQ(static_cast<int>(MessageType::AuditPage), 137);
+    EXPECT_EQ(static_cast<int>(MessageType::Stats), 138);
+    EXPECT_EQ(kProtocolVersion, 4);
+}
+
+Bytes admin_log_payload(const std::string& user, std::int64_t since, std::int64_t before_id, std::uint16_t limit) {
+    Writer w;
+    put_raw_string(w, user);
+    w.put_i64(since);
+    w.put_i64(before_id);
+    w.put_u16(limit);
+    return w.bytes();
+}
+
+TEST(Version4, Rejections) {
+    EXPECT_EQ(decode<AdminLog>(admin_log_payload("alice", 0, 0, 1)), DecodeError::None);
+    EXPECT_EQ(decode<AdminLog>(admin_log_payload("alice", 0, 0, 0)), DecodeError::BadValue);
+    EXPECT_EQ(decode<AdminLog>(admin_log_payload("alice", 0, 0, kMaxAuditPage + 1)), DecodeError::BadValue);
+    EXPECT_EQ(decode<AdminLog>(admin_log_payload("alice", -1, 0, 5)), DecodeError::BadValue);
+    EXPECT_EQ(decode<AdminLog>(admin_log_payload("alice", 0, -1, 5)), DecodeError::BadValue);
+    EXPECT_EQ(decode<AdminLog>(admin_log_payload(std::string(kMaxUserName + 1, 'a'), 0, 0, 5)),
+              DecodeError::TooLong);
+    auto trailing = admin_log_payload("", 0, 0, 5);
+    trailing.push_back(0);
+    EXPECT_EQ(decode<AdminLog>(trailing), DecodeError::TrailingBytes);
+
+    for (const std::uint16_t hours : {std::uint16_t{0}, static_cast<std::uint16_t>(kMaxStatsHours + 1)}) {
+        Writer w;
+        w.put_u16(hours);
+        EXPECT_EQ(decode<AdminStats>(w.bytes()), DecodeError::BadValue) << hours;
+    }
+
+    // AuditPage: too many entries, a detail over its cap, a bad `more` flag.
+    Writer many;
+    many.put_u16(kMaxAuditPage + 1);
+    EXPECT_EQ(decode<AuditPage>(many.bytes()), DecodeError::BadValue);
+    AuditPage page;
+    page.entries.push_back(full_audit_entry(1));
+    Bytes frame = encode_frame(page);
+    Bytes payload(frame.begin() + kHeaderSize, frame.end());
+    payload.back() = 2;  // `more` is 0 or 1
+    EXPECT_EQ(decode<AuditPage>(payload), DecodeError::BadValue);
+    page.entries[0].detail.push_back('x');
+    EXPECT_TRUE(encode_frame(page).empty());
+    page.entries[0] = full_audit_entry(1);
+    page.entries.resize(kMaxAuditPage + 1);
+    EXPECT_TRUE(encode_frame(page).empty());
+
+    // Stats: no hour at all, too many hours, truncated.
+    Stats stats;
+    EXPECT_TRUE(encode_frame(stats).empty());
+    stats.hours.resize(kMaxStatsHours + 1);
+    EXPECT_TRUE(encode_frame(stats).empty());
+    Writer none;
+    for (int i = 0; i < 5; ++i) none.put_u32(1);
+    none.put_u16(0);
+    EXPECT_EQ(decode<Stats>(none.bytes()), DecodeError::BadValue);
+    stats.hours.resize(2);
+    frame = encode_frame(stats);
+    payload.assign(frame.begin() + kHeaderSize, frame.end() - 1);
+    EXPECT_EQ(decode<Stats>(payload), DecodeError::Truncated);
+}
+
+}  // namespace

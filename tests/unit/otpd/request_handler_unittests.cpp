@@ -29,6 +29,15 @@ public:
     std::int64_t insert_token(const TokenRecord& t) override { return inner_.insert_token(t); }
     void update_token(const TokenRecord& t) override { inner_.update_token(t); }
     void append_audit(const AuditEntry& e) override { inner_.append_audit(e); }
+    std::vector<AuditEntry> audit_page(std::string_view u, std::int64_t since, std::int64_t before,
+                                       unsigned limit) override {
+        return inner_.audit_page(u, since, before, limit);
+    }
+    std::vector<AuditHour> audit_hours(std::int64_t from, std::int64_t to) override {
+        return inner_.audit_hours(from, to);
+    }
+    std::int64_t purge_audit(std::int64_t before) override { return inner_.purge_audit(before); }
+    UserCounts user_counts(std::int64_t now) override { return inner_.user_counts(now); }
     void revoke_tokens(std::int64_t id) override { inner_.revoke_tokens(id); }
     void set_activation(std::int64_t id, const ActivationRecord& r) override { inner_.set_activation(id, r); }
     std::optional<ActivationRecord> find_activation(std::int64_t id) override { return inner_.find_activation(id); }

@@ -121,7 +121,7 @@ TEST_F(SecretBoxTest, SealsAndOpensBoundToItsOwner) {
 class SchemaTest : public OtpdCore {};
 
 TEST_F(SchemaTest, MigratedToTheLatestVersionAndNoSecretInTheStateFolder) {
-    EXPECT_EQ(store->schema_version(), 3);
+    EXPECT_EQ(store->schema_version(), 4);
     const auto e = enroll("alice");
     store.reset();  // checkpoint and close
     std::string all;
