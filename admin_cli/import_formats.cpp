@@ -14,6 +14,7 @@
 #include <new>
 
 #include "import_internal.hpp"
+#include "kotp/hex.hpp"
 #include "kotp/base32.hpp"
 #include "kotp/wipe.hpp"
 
@@ -45,14 +46,6 @@ bool iequals(std::string_view a, std::string_view b) {
 
 bool istarts_with(std::string_view s, std::string_view prefix) {
     return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
-
-bool valid_user_name(std::string_view name) {
-    if (name.empty() || name.size() > wire::kMaxUserName || name.front() == '-') return false;
-    return std::all_of(name.begin(), name.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-               c == '_' || c == '-' || c == '@' || c == '$';
-    });
 }
 
 std::string quoted(std::string_view s) {
@@ -96,30 +89,6 @@ std::optional<std::uint64_t> parse_decimal(std::string_view s) {
     return value;
 }
 
-std::optional<std::vector<std::uint8_t>> decode_hex(std::string_view text) {
-    std::size_t digits = 0;
-    for (const char c : text) {
-        if (is_blank(c)) continue;
-        if (hex_value(c) < 0) return std::nullopt;
-        ++digits;
-    }
-    if (digits % 2 != 0) return std::nullopt;
-    std::vector<std::uint8_t> out;
-    out.reserve(digits / 2);  // exact: the secret is never copied by a reallocation
-    int high = -1;
-    for (const char c : text) {
-        if (is_blank(c)) continue;
-        const int v = hex_value(c);
-        if (high < 0) {
-            high = v;
-        } else {
-            out.push_back(static_cast<std::uint8_t>(high * 16 + v));
-            high = -1;
-        }
-    }
-    return out;
-}
-
 namespace {
 
 // The CSV rule for a secret without prefix: hex digits only (blanks aside), at least one, and one
@@ -154,7 +123,7 @@ DecodedSecret decode_secret(std::string_view text, SecretEncoding encoding) {
         return d;
     }
     std::optional<std::vector<std::uint8_t>> bytes =
-        encoding == SecretEncoding::Hex ? decode_hex(text) : base32_decode(text);
+        encoding == SecretEncoding::Hex ? hex_decode(text, true) : base32_decode(text);
     if (!bytes) {
         d.problem = encoding == SecretEncoding::Hex      ? SecretProblem::NotHex
                     : encoding == SecretEncoding::Base32 ? SecretProblem::NotBase32

@@ -6,7 +6,7 @@
 // meant to be active at once: the user already has them in an app or on a hardware token.
 //
 // Rules shared by the formats
-//   - User names: otpd's rule (otpd/admin_service.cpp valid_user_name, which is not in a library
+//   - User names: otpd's rule (kotp::valid_user_name in common/, which is not in a library
 //     this one may link, so it is repeated in import_internal.hpp): 1-256 bytes of
 //     [A-Za-z0-9._@$-], not starting with '-'.
 //   - Secrets: 10 to 64 bytes. Below 80 bits is refused (RFC 4226 asks for 128 and recommends

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "import_formats.hpp"
+#include "kotp/user_name.hpp"
 
 namespace kotp::admin::import_detail {
 
@@ -48,10 +49,6 @@ std::string_view trim(std::string_view s);
 bool iequals(std::string_view a, std::string_view b);
 bool istarts_with(std::string_view s, std::string_view prefix);
 
-// otpd's rule (otpd/admin_service.cpp valid_user_name): 1-256 bytes of [A-Za-z0-9._@$-], not
-// starting with '-'.
-bool valid_user_name(std::string_view name);
-
 // `s` in double quotes for a message: '"' and '\' escaped, bytes outside printable ASCII as \xNN,
 // cut after 64 bytes, so that no file can put control sequences on the admin's terminal.
 std::string quoted(std::string_view s);
@@ -61,9 +58,6 @@ std::string origin(std::string_view file_name, std::size_t line);
 
 // A decimal number made of digits only (no sign, no spaces); nullopt on overflow.
 std::optional<std::uint64_t> parse_decimal(std::string_view s);
-
-// Hex digits in pairs (either case; spaces and tabs ignored); nullopt otherwise.
-std::optional<std::vector<std::uint8_t>> decode_hex(std::string_view text);
 
 // Reasons a secret is refused, for messages. Never quotes the secret.
 enum class SecretProblem { None, Empty, NotBase32, NotHex, NeitherBase32NorHex, TooShort, TooLong };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "kotp/date_text.hpp"
 #include "kotp/wipe.hpp"
 
 namespace kotp::admin {
@@ -10,9 +11,10 @@ namespace {
 
 using nlohmann::json;
 
-enum class Zone : std::uint8_t { Local, LocalSeconds, Utc };
+enum class Zone : std::uint8_t { LocalSeconds, Utc };
 
-// Literal formats only (-Wformat=2): local "YYYY-MM-DD HH:MM[:SS]" or UTC ISO-8601.
+// Literal formats only (-Wformat=2): local "YYYY-MM-DD HH:MM:SS" or UTC ISO-8601 (minutes:
+// kotp::format_local_time).
 std::string format_time(std::int64_t unix_time, Zone zone) {
     const auto t = static_cast<std::time_t>(unix_time);
     std::tm parts{};
@@ -21,12 +23,8 @@ std::string format_time(std::int64_t unix_time, Zone zone) {
     if (zone == Zone::Utc) {
         if (::gmtime_r(&t, &parts) != nullptr)
             length = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &parts);
-    } else if (zone == Zone::LocalSeconds) {
-        if (::localtime_r(&t, &parts) != nullptr)
-            length = std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &parts);
-    } else {
-        if (::localtime_r(&t, &parts) != nullptr)
-            length = std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &parts);
+    } else if (::localtime_r(&t, &parts) != nullptr) {
+        length = std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &parts);
     }
     if (length == 0) return "@" + std::to_string(unix_time);  // a year gmtime cannot hold
     return std::string(buf, length);
@@ -75,7 +73,7 @@ json period_json(wire::TokenType type, std::uint16_t period) {
 
 std::string format_local_time(std::int64_t unix_time) {
     if (unix_time == 0) return "never";
-    return format_time(unix_time, Zone::Local);
+    return kotp::format_local_time(unix_time);
 }
 
 json json_time(std::int64_t unix_time) {

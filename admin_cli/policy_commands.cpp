@@ -3,6 +3,7 @@
 
 #include "exchange.hpp"
 #include "import_formats.hpp"
+#include "kotp/hex.hpp"
 
 namespace kotp::admin {
 
@@ -22,17 +23,6 @@ int run_unexempt(const Context& ctx, const std::string& user) {
 
 namespace {
 
-std::string to_hex(const std::vector<std::uint8_t>& bytes) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string hex;
-    hex.reserve(bytes.size() * 2);
-    for (const auto b : bytes) {
-        hex.push_back(kDigits[b >> 4]);
-        hex.push_back(kDigits[b & 0x0f]);
-    }
-    return hex;
-}
-
 wire::ImportToken to_wire(const ImportEntry& e) {
     wire::ImportToken t;
     t.user = e.user;
@@ -41,7 +31,7 @@ wire::ImportToken to_wire(const ImportEntry& e) {
     t.digits = static_cast<std::uint8_t>(e.digits);
     t.period = static_cast<std::uint16_t>(e.period);
     t.counter = e.counter;
-    t.secret_hex = to_hex(e.secret);
+    t.secret_hex = hex_encode(e.secret);
     t.recovery_codes = e.recovery_codes;
     return t;
 }

@@ -5,31 +5,13 @@
 #include "admin_service.hpp"
 #include "code_hash.hpp"
 #include "kotp/date_text.hpp"
+#include "kotp/hex.hpp"
 #include "kotp/wipe.hpp"
 #include "log.hpp"
 #include "verifier.hpp"
 
 namespace kotp::otpd {
 namespace {
-
-bool from_hex(const std::string& hex, std::vector<std::uint8_t>& out) {
-    if (hex.size() % 2 != 0) return false;
-    out.clear();
-    out.reserve(hex.size() / 2);
-    const auto nibble = [](char c) -> int {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        return -1;
-    };
-    for (std::size_t i = 0; i < hex.size(); i += 2) {
-        const int hi = nibble(hex[i]);
-        const int lo = nibble(hex[i + 1]);
-        if (hi < 0 || lo < 0) return false;
-        out.push_back(static_cast<std::uint8_t>(hi * 16 + lo));
-    }
-    return true;
-}
 
 // An imported recovery code in the form the login path checks: 8 digits (a google-authenticator
 // scratch code) or a kotp recovery code; "" when it is neither.
@@ -77,7 +59,9 @@ std::string AdminService::import_problem(const wire::ImportToken& t, std::vector
     if (t.digits != 6 && t.digits != 8) return "digits must be 6 or 8";
     if (t.type == wire::TokenType::Totp && t.period != 30 && t.period != 60) return "period must be 30 or 60 seconds";
     if (!valid_label(t.label)) return "the label contains control characters";
-    if (!from_hex(t.secret_hex, secret)) return "the secret is not hex";
+    auto decoded = hex_decode(t.secret_hex);
+    if (!decoded) return "the secret is not hex";
+    secret = std::move(*decoded);
     if (secret.size() < wire::kMinImportSecret || secret.size() > wire::kMaxImportSecret)
         return "the secret must be " + std::to_string(wire::kMinImportSecret) + " to " +
                std::to_string(wire::kMaxImportSecret) + " bytes";

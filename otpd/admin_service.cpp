@@ -27,14 +27,6 @@ ReplyFrame error_frame(wire::Status status, std::string text) {
     return wire::encode_frame(reply);
 }
 
-bool valid_user_name(std::string_view name) {
-    if (name.empty() || name.size() > wire::kMaxUserName || name.front() == '-') return false;
-    return std::all_of(name.begin(), name.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-               c == '_' || c == '-' || c == '@' || c == '$';
-    });
-}
-
 void AdminService::audit_row(const Peer& peer, const std::string& user, const std::string& action,
                              std::int64_t token_id, const std::string& detail) {
     AuditEntry e;

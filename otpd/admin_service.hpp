@@ -8,6 +8,7 @@
 #include "config.hpp"
 #include "environment.hpp"
 #include "kotp/messages.hpp"
+#include "kotp/user_name.hpp"
 #include "peer.hpp"
 #include "secret_box.hpp"
 #include "store.hpp"
@@ -17,9 +18,6 @@ namespace kotp::otpd {
 using ReplyFrame = std::vector<std::uint8_t>;
 
 ReplyFrame error_frame(wire::Status status, std::string text = {});
-
-// A login name otpd accepts: 1-256 bytes of [A-Za-z0-9._@$-], not starting with '-'.
-bool valid_user_name(std::string_view name);
 
 // A label or reason: no control characters.
 bool valid_label(std::string_view label);

@@ -13,20 +13,13 @@ struct Account {
     gid_t gid = 0;
 };
 
-std::optional<Account> account_by_name(const std::string& user) {
+// One passwd lookup (by name or uid) through a getpw*_r function.
+template <typename Key, typename Lookup>
+std::optional<Account> lookup_account(Key key, Lookup lookup) {
     std::vector<char> buf(16384);
     struct passwd pw {};
     struct passwd* result = nullptr;
-    if (getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &result) != 0 || result == nullptr)
-        return std::nullopt;
-    return Account{result->pw_name, result->pw_gid};
-}
-
-std::optional<Account> account_by_uid(uid_t uid) {
-    std::vector<char> buf(16384);
-    struct passwd pw {};
-    struct passwd* result = nullptr;
-    if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &result) != 0 || result == nullptr) return std::nullopt;
+    if (lookup(key, &pw, buf.data(), buf.size(), &result) != 0 || result == nullptr) return std::nullopt;
     return Account{result->pw_name, result->pw_gid};
 }
 
@@ -54,7 +47,7 @@ std::vector<gid_t> groups_of(const Account& account) {
 
 std::optional<std::string> first_group_of(const std::string& user, const std::vector<std::string>& groups) {
     if (groups.empty()) return std::nullopt;
-    const auto account = account_by_name(user);
+    const auto account = lookup_account(user.c_str(), getpwnam_r);
     if (!account) return std::nullopt;
     const auto member_of = groups_of(*account);
     for (const auto& group : groups) {
@@ -65,7 +58,7 @@ std::optional<std::string> first_group_of(const std::string& user, const std::ve
 }
 
 bool uid_in_group(uid_t uid, const std::string& group) {
-    const auto account = account_by_uid(uid);
+    const auto account = lookup_account(uid, getpwuid_r);
     if (!account) return false;
     const auto gid = gid_of(group);
     if (!gid) return false;
