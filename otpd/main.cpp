@@ -21,6 +21,7 @@
 #include "log.hpp"
 #include "master_key.hpp"
 #include "peer.hpp"
+#include "process_hygiene.hpp"
 #include "request_handler.hpp"
 #include "secret_box.hpp"
 #include "server.hpp"
@@ -116,6 +117,11 @@ int run(const kotp::otpd::Config& config) {
 int main(int argc, char** argv) {
     ::umask(077);  // database, WAL, key: nobody but otpd's user
     ::signal(SIGPIPE, SIG_IGN);
+    // Before anything is opened: no descriptor of the parent's (a leaked pipe, a terminal, a
+    // database) stays in the process that holds the secrets, and no core file can carry them.
+    const int closed_fds = kotp::otpd::close_inherited_fds();
+    const std::string dump_error = kotp::otpd::forbid_core_dumps();
+    if (!dump_error.empty()) return fail(dump_error);
 
     CLI::App app{"otpd: the kotp one-time-password daemon. It holds every secret and counter, and "
                  "answers pam_kotp.so, kotp-admin and kotp on a Unix socket."};
@@ -123,10 +129,13 @@ int main(int argc, char** argv) {
     std::string socket_path;
     std::string state_dir;
     bool check_only = false;
+    bool allow_root = false;
     app.add_option("-c,--config", config_path, std::string("configuration file (default ") + kDefaultConfig + ")");
     app.add_option("-s,--socket", socket_path, "socket path (overrides 'socket' in the configuration)");
     app.add_option("-d,--state-dir", state_dir, "state directory (overrides 'state_dir')");
     app.add_flag("--check-config", check_only, "parse the configuration, print the settings and exit");
+    app.add_flag("--allow-root", allow_root,
+                 "run even as root (otpd needs no privilege: run it as its own user, as otpd.service does)");
     app.set_version_flag("--version", "otpd " KOTP_VERSION);
     try {
         app.parse(argc, argv);
@@ -155,6 +164,12 @@ int main(int argc, char** argv) {
                   << "\naudit_retention = " << config.audit_retention.count() << "s\n";
         return 0;
     }
+    if (kotp::otpd::running_as_root() && !allow_root)
+        return fail("otpd refuses to run as root: it needs no privilege and holds every secret. Run it as "
+                    "its own user (otpd.service uses _otpd), or pass --allow-root to accept the risk");
+    if (closed_fds > 0)
+        kotp::otpd::log_line(kotp::otpd::LogLevel::Info,
+                             "closed " + std::to_string(closed_fds) + " inherited file descriptor(s)");
     try {
         return run(config);
     } catch (const std::exception& e) {

@@ -29,7 +29,7 @@ trap cleanup EXIT
 
 socket=$sandbox/otpd.sock
 printf '# demo configuration\nissuer = kotp-demo\n' > "$sandbox/otpd.conf"
-"$top/$build/otpd/otpd" --config "$sandbox/otpd.conf" --socket "$socket" --state-dir "$sandbox/state" \
+"$top/$build/otpd/otpd" $([ "$(id -u)" = 0 ] && echo --allow-root) --config "$sandbox/otpd.conf" --socket "$socket" --state-dir "$sandbox/state" \
   2> "$sandbox/otpd.log" &
 otpd_pid=$!
 for _ in $(seq 100); do [ -S "$socket" ] && break; sleep 0.05; done

@@ -91,7 +91,9 @@ std::string OtpdFixture::program(const std::string& built_path) const {
 void OtpdFixture::start_otpd() {
     write_file(config_path, "# written by the integration test\nlockout_threshold = 5\n" + extra_config);
     std::vector<std::string> argv = otpd_launcher;
-    argv.insert(argv.end(), {OTPD_PATH, "--config", config_path, "--socket", socket_path, "--state-dir", state_dir});
+    // --allow-root: CI runs as root; as any other user the flag changes nothing.
+    argv.insert(argv.end(), {OTPD_PATH, "--allow-root", "--config", config_path, "--socket", socket_path,
+                             "--state-dir", state_dir});
     otpd_pid = spawn(argv, log_path);
     // Ready when a connection is accepted (a killed otpd leaves a stale socket file behind).
     const auto deadline = Clock::now() + std::chrono::seconds(10);

@@ -183,7 +183,8 @@ TEST_F(LoginTest, SigtermShutsDownCleanly) {
 }
 
 TEST_F(LoginTest, SecondOtpdOnTheSameSocketRefusesToStart) {
-    const auto r = run({OTPD_PATH, "--config", config_path, "--socket", socket_path, "--state-dir", state_dir});
+    const auto r = run({OTPD_PATH, "--allow-root", "--config", config_path, "--socket", socket_path,
+                        "--state-dir", state_dir});
     EXPECT_NE(r.exit_code, 0);
     EXPECT_THAT(r.err, HasSubstr("another otpd is already serving"));
     // The first one still serves.
