@@ -50,6 +50,20 @@ bool ensure_state_dir(const std::string& dir, std::string& error) {
     return false;
 }
 
+// A new master key is made only for a new database. Next to an existing one, a missing key file
+// is a lost key or a failed restore: a fresh key would open none of its secrets and would seal new
+// ones that the restored key then cannot open.
+bool key_file_fits_database(const std::string& key_path, const std::string& database_path, std::string& error) {
+    struct stat st {};
+    if (::lstat(key_path.c_str(), &st) == 0 || errno != ENOENT) return true;  // the loader judges it
+    if (::lstat(database_path.c_str(), &st) != 0 || st.st_size == 0) return true;
+    error = "master key file " + key_path + " is missing but database " + database_path +
+            " exists: its token secrets cannot be opened without that key. Restore the key file from "
+            "the backup; otpd makes a new key only for a new database (move the database away to "
+            "start afresh)";
+    return false;
+}
+
 int run(const kotp::otpd::Config& config) {
     using namespace kotp::otpd;
     std::string error;
@@ -57,6 +71,7 @@ int run(const kotp::otpd::Config& config) {
 
     OsRandom random;
     SystemClock clock;
+    if (!key_file_fits_database(config.master_key_path(), config.database_path(), error)) return fail(error);
     auto keys = load_or_create_master_keys(config.master_key_path(), random, error);
     if (!keys) return fail(error);
 

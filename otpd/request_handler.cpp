@@ -35,9 +35,11 @@ std::string peer_text(const Peer& peer) {
 HandlerResult RequestHandler::handle(const Peer& peer, SessionState& state, wire::MessageType type,
                                      std::span<const std::uint8_t> payload) noexcept {
     try {
-        return dispatch(peer, state, type, payload);
+        auto result = dispatch(peer, state, type, payload);
+        storage_worked(type);
+        return result;
     } catch (const StoreError& e) {
-        log_line(LogLevel::Error, std::string("KS1010 storage failure, request refused: ") + e.what());
+        storage_failed(e.what());
     } catch (const std::exception& e) {
         log_line(LogLevel::Error, std::string("KS1010 internal error, request refused: ") + e.what());
     } catch (...) {
@@ -189,6 +191,27 @@ HandlerResult RequestHandler::auth_answer(const Peer& peer, SessionState& state,
     if (decision.reply.outcome == wire::Outcome::Prompt) return {wire::encode_frame(decision.reply), false};
     state.phase = SessionPhase::Finished;
     return {wire::encode_frame(decision.reply), true};
+}
+
+// A full or read-only disk fails every request until it is fixed: one error line when that
+// starts and one when it ends, not one per login, so the log does not flood and the first line,
+// which says why, stays easy to find.
+void RequestHandler::storage_failed(const std::string& what) {
+    if (refused_in_outage_++ == 0)
+        log_line(LogLevel::Error, "KS1010 storage failure, refusing every request until it is fixed: " + what);
+}
+
+void RequestHandler::storage_worked(wire::MessageType type) {
+    // Only a request that writes proves the store writable again: an answer always commits an
+    // audit row, while a BEGIN that prompts, or an admin's read, may succeed on a read-only file
+    // system.
+    using T = wire::MessageType;
+    if (refused_in_outage_ == 0 || type == T::AuthBegin || type == T::UserStatus || type == T::AdminList ||
+        type == T::AdminShow || type == T::AdminLog || type == T::AdminStats)
+        return;
+    log_line(LogLevel::Notice, "KS1010 storage works again after " + std::to_string(refused_in_outage_) +
+                                   " refused request(s)");
+    refused_in_outage_ = 0;
 }
 
 std::uint32_t RequestHandler::max_payload(const Peer& peer, wire::MessageType type) const {

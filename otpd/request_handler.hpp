@@ -53,10 +53,13 @@ private:
     HandlerResult auth_begin(const Peer& peer, SessionState& state, const wire::AuthBegin& request);
     HandlerResult auth_answer(const Peer& peer, SessionState& state, const wire::AuthAnswer& request);
     void log_outcome(const Peer& peer, const LoginContext& login, const LoginDecision& decision);
+    void storage_failed(const std::string& what);
+    void storage_worked(wire::MessageType type);
 
     Verifier& verifier_;
     AdminService& admin_;
     const Authorizer& authorizer_;
+    unsigned long refused_in_outage_ = 0;  // requests refused since the store last failed
 };
 
 }  // namespace kotp::otpd

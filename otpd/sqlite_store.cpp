@@ -105,9 +105,10 @@ constexpr std::array kMigrations = {
 
 class SqliteStore::Statement {
 public:
-    Statement(sqlite3* db, const char* sql) : db_(db) {
-        if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK)
-            throw StoreError(std::string("prepare failed: ") + sqlite3_errmsg(db));
+    Statement(SqliteStore& owner, const char* sql) : owner_(owner), db_(owner.db_) {
+        if (const int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
+            rc != SQLITE_OK)
+            owner_.fail(rc, std::string("prepare failed: ") + sqlite3_errmsg(db_));
     }
     ~Statement() { sqlite3_finalize(stmt_); }
     Statement(const Statement&) = delete;
@@ -132,7 +133,7 @@ public:
         if (rc == SQLITE_DONE) return false;
         const std::string message = sqlite3_errmsg(db_);
         reset();
-        throw StoreError("sqlite: " + message);
+        owner_.fail(rc, "sqlite: " + message);
     }
     void run() {
         step();
@@ -156,8 +157,9 @@ public:
 
 private:
     void check(int rc) {
-        if (rc != SQLITE_OK) throw StoreError(std::string("sqlite bind: ") + sqlite3_errmsg(db_));
+        if (rc != SQLITE_OK) owner_.fail(rc, std::string("sqlite bind: ") + sqlite3_errmsg(db_));
     }
+    SqliteStore& owner_;
     sqlite3* db_;
     sqlite3_stmt* stmt_ = nullptr;
 };
@@ -171,52 +173,133 @@ struct ResetOnExit {
 };
 }  // namespace
 
+namespace {
+
+// Errors that say the file or the file system under it failed, not the statement: the database
+// went read-only, the disk is full, an I/O error, the file is damaged or gone. After one of them
+// the connection is closed and opened again on the next request: a WAL connection that saw an
+// I/O error may keep a stale view of the WAL index, and holding no descriptor on the file system
+// lets the administrator unmount it, repair it and mount it again under a running otpd.
+bool is_file_failure(int rc) {
+    switch (rc & 0xff) {
+        case SQLITE_IOERR:
+        case SQLITE_FULL:
+        case SQLITE_READONLY:
+        case SQLITE_CORRUPT:
+        case SQLITE_NOTADB:
+        case SQLITE_CANTOPEN:
+        case SQLITE_PROTOCOL:
+        case SQLITE_NOMEM: return true;
+        default: return false;
+    }
+}
+
+}  // namespace
+
 SqliteStore::SqliteStore(const std::string& path) : path_(path) {
     // Create the file with 0600 ourselves; SQLite would use 0644 minus the umask.
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) throw StoreError("cannot open database " + path + ": " + std::strerror(errno));
     ::close(fd);
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, nullptr) !=
-        SQLITE_OK) {
+    open_connection();
+}
+
+SqliteStore::~SqliteStore() { close_connection(); }
+
+void SqliteStore::open_connection() {
+    // Never SQLITE_OPEN_CREATE: a database that vanished under a running otpd must not come back
+    // empty (every user would look unenrolled); only the constructor creates the file.
+    if (const int rc = sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, nullptr);
+        rc != SQLITE_OK) {
         const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
-        sqlite3_close(db_);
-        db_ = nullptr;
-        throw StoreError("cannot open database " + path + ": " + message);
+        close_connection();
+        throw StoreError("cannot open database " + path_ + ": " + message + " (" + sqlite3_errstr(rc) + ")");
     }
     try {
         sqlite3_extended_result_codes(db_, 1);
+        // SQLITE_OPEN_READWRITE quietly falls back to read-only on a read-only file or file
+        // system; otpd must record every attempt, so that is a failure, not a mode.
+        if (sqlite3_db_readonly(db_, "main") == 1)
+            throw StoreError("it can only be opened read-only (a read-only file system or file)");
         exec("PRAGMA journal_mode=WAL");
         exec("PRAGMA synchronous=FULL");  // WAL + FULL: every commit is fsynced before it returns
         exec("PRAGMA foreign_keys=ON");
         exec("PRAGMA secure_delete=ON");  // deleted rows (sealed secrets) are overwritten
         sqlite3_busy_timeout(db_, 5000);
+        check_integrity();
         migrate();
-        exec("PRAGMA quick_check");
+        probe_writable();
+    } catch (const StoreError& e) {
+        close_connection();
+        throw StoreError("database " + path_ + ": " + e.what());
     } catch (...) {
-        statements_.clear();
-        sqlite3_close(db_);
-        db_ = nullptr;
+        close_connection();
+        throw;
+    }
+    needs_reopen_ = false;
+}
+
+void SqliteStore::close_connection() noexcept {
+    statements_.clear();
+    if (db_ != nullptr) sqlite3_close_v2(db_);
+    db_ = nullptr;
+}
+
+void SqliteStore::reopen_if_failed() {
+    if (needs_reopen_ && db_ != nullptr && sqlite3_get_autocommit(db_)) close_connection();
+    if (db_ == nullptr) open_connection();
+}
+
+void SqliteStore::check_integrity() {
+    // quick_check reports damage as result rows, not as an error code: read them. A damaged file
+    // is left exactly as it is for the administrator (restore the backup, or .recover it).
+    auto& s = prepare("PRAGMA quick_check(5)");
+    ResetOnExit<Statement> guard{s};
+    std::string problems;
+    while (s.step()) {
+        const std::string row = s.text(0);
+        if (row == "ok") continue;
+        if (!problems.empty()) problems += "; ";
+        problems += row;
+    }
+    if (!problems.empty())
+        throw StoreError("the file is damaged (quick_check: " + problems +
+                         "); otpd left it untouched: restore it from a backup");
+}
+
+void SqliteStore::probe_writable() {
+    // One real write before the connection serves anyone: the schema version rewritten unchanged
+    // (one page into the WAL). A file system that went read-only, or a full disk, refuses it here,
+    // so otpd holds the database open only while it can record what it answers.
+    const std::string sql = "PRAGMA user_version=" + std::to_string(schema_version());
+    exec("BEGIN IMMEDIATE");
+    try {
+        exec(sql.c_str());
+        exec("COMMIT");
+    } catch (...) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
         throw;
     }
 }
 
-SqliteStore::~SqliteStore() {
-    statements_.clear();
-    if (db_ != nullptr) sqlite3_close(db_);
+void SqliteStore::fail(int rc, std::string message) {
+    if (is_file_failure(rc)) needs_reopen_ = true;
+    throw StoreError(message + " (" + sqlite3_errstr(rc) + ", code " + std::to_string(rc) + ")");
 }
 
 void SqliteStore::exec(const char* sql) {
     char* message = nullptr;
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+    if (const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &message); rc != SQLITE_OK) {
         const std::string text = message ? message : sqlite3_errmsg(db_);
         sqlite3_free(message);
-        throw StoreError("sqlite: " + text);
+        fail(rc, "sqlite: " + text);
     }
 }
 
 SqliteStore::Statement& SqliteStore::prepare(const char* sql) {
+    if (db_ == nullptr) reopen_if_failed();
     auto& slot = statements_[sql];
-    if (!slot) slot = std::make_unique<Statement>(db_, sql);
+    if (!slot) slot = std::make_unique<Statement>(*this, sql);
     return *slot;
 }
 
@@ -245,10 +328,16 @@ void SqliteStore::migrate() {
     }
 }
 
-void SqliteStore::begin() { exec("BEGIN IMMEDIATE"); }
+void SqliteStore::begin() {
+    reopen_if_failed();
+    exec("BEGIN IMMEDIATE");
+}
 void SqliteStore::commit() { exec("COMMIT"); }
 void SqliteStore::rollback() noexcept {
     if (db_ != nullptr && !sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    // Let go of the file at once rather than at the next request, so that nothing of otpd's
+    // holds a file system that the administrator wants to unmount and repair.
+    if (needs_reopen_) close_connection();
 }
 
 namespace {

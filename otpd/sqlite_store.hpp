@@ -1,6 +1,7 @@
 // The embedded default store: one SQLite file in WAL mode with synchronous=FULL, so a commit is
 // on disk before commit() returns. otpd is its only writer. Schema migrations are numbered
-// (PRAGMA user_version) and run at open.
+// (PRAGMA user_version) and run at open. A damaged file (PRAGMA quick_check) is refused, never
+// rebuilt; after a file failure the connection is reopened by the next request (sqlite_store.cpp).
 #pragma once
 
 #include <map>
@@ -69,8 +70,19 @@ private:
     Statement& prepare(const char* sql);
     void exec(const char* sql);
     void migrate();
+    void check_integrity();
+    void probe_writable();
+    // The connection: opened at start, closed after a file failure (disk full, read-only, I/O
+    // error, damage), opened again by the next request that needs it.
+    void open_connection();
+    void close_connection() noexcept;
+    void reopen_if_failed();
+    // Throws StoreError for SQLite result `rc`; marks the connection for reopening if the file
+    // or its file system failed.
+    [[noreturn]] void fail(int rc, std::string message);
 
     sqlite3* db_ = nullptr;
+    bool needs_reopen_ = false;
     std::string path_;
     std::map<const char*, std::unique_ptr<Statement>> statements_;
 };
