@@ -1,5 +1,7 @@
 #include "output.hpp"
 
+#include "kotp/terminal_text.hpp"
+
 #include <algorithm>
 #include <ctime>
 
@@ -91,14 +93,7 @@ std::string group_key_string(std::string_view secret) {
     return grouped;
 }
 
-std::string printable(std::string_view text) {
-    std::string out(text);
-    for (char& c : out) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (byte < 0x20 || byte == 0x7F) c = '?';
-    }
-    return out;
-}
+std::string printable(std::string_view text) { return terminal_safe_line(text); }
 
 const char* to_string(wire::TokenType type) noexcept {
     switch (type) {

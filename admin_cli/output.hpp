@@ -23,7 +23,8 @@ nlohmann::json json_time(std::int64_t unix_time);
 // "JBSW Y3DP EHPK 3PXP": the Base32 secret in groups of 4, as authenticator apps show it.
 std::string group_key_string(std::string_view secret);
 
-// Replaces control characters (terminal escapes from a label or a reason) with '?'.
+// Replaces control characters, C1 controls and malformed UTF-8 (terminal escapes from a label, a
+// reason or a host name) with '?'.
 std::string printable(std::string_view text);
 
 const char* to_string(wire::TokenType type) noexcept;       // "totp", "hotp"

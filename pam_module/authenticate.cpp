@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 
+#include "conversation.hpp"
 #include "kotp/wire.hpp"
 #include "login_exchange.hpp"
 #include "login_request.hpp"
@@ -74,7 +75,9 @@ int authenticate(pam_handle_t* pamh, int flags, int argc, const char** argv) {
     }
 
     if (user_length == 0 || user_length > wire::kMaxUserName) {
-        log.outcome(LOG_NOTICE, wire::Status::UnknownUser,
+        // The same refusal, in the same words, as otpd gives a name it cannot take.
+        if ((static_cast<unsigned>(flags) & PAM_SILENT) == 0) show_error(pamh, "KS1014: Invalid user name.");
+        log.outcome(LOG_NOTICE, wire::Status::InvalidArgument,
                     "refused: the user name is empty or longer than the protocol allows");
         return PAM_USER_UNKNOWN;
     }

@@ -32,29 +32,39 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i, std::uint32_t& code
     return length;
 }
 
-}  // namespace
-
-std::string terminal_safe(std::string_view text) {
+// Copies what a terminal shows as text; what it could take as a command (a control character,
+// a C1 control, a malformed byte) becomes `replacement` if that is not NUL, else is dropped.
+std::string filter(std::string_view text, bool keep_newline, char replacement) {
     std::string out;
     out.reserve(text.size());
     std::size_t i = 0;
     while (i < text.size()) {
         const auto byte = static_cast<std::uint8_t>(text[i]);
+        std::size_t length = 1;
+        bool keep = false;
         if (byte < 0x80) {
-            if (byte == '\n' || (byte >= 0x20 && byte != 0x7f)) out.push_back(text[i]);
-            ++i;
-            continue;
+            keep = (byte == '\n' && keep_newline) || (byte >= 0x20 && byte != 0x7f);
+        } else {
+            std::uint32_t code_point = 0;
+            // malformed: a lone 0x9b is CSI on an 8-bit terminal
+            if (const std::size_t n = utf8_sequence(text, i, code_point); n != 0) {
+                length = n;
+                keep = code_point >= 0xa0;
+            }
         }
-        std::uint32_t code_point = 0;
-        const std::size_t length = utf8_sequence(text, i, code_point);
-        if (length == 0) {  // malformed: a lone 0x9b is CSI on an 8-bit terminal
-            ++i;
-            continue;
-        }
-        if (code_point >= 0xa0) out.append(text.substr(i, length));
+        if (keep)
+            out.append(text.substr(i, length));
+        else if (replacement != '\0')
+            out.push_back(replacement);
         i += length;
     }
     return out;
 }
+
+}  // namespace
+
+std::string terminal_safe(std::string_view text) { return filter(text, true, '\0'); }
+
+std::string terminal_safe_line(std::string_view text) { return filter(text, false, '?'); }
 
 }  // namespace kotp

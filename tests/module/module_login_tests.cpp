@@ -452,10 +452,11 @@ TEST_F(ModuleLogin, UserNameThatDoesNotFitIsUnknownWithoutAskingOtpd) {
     const ProcessResult r = login({}, {}, std::string(257, 'u'));
     EXPECT_EQ(r.exit_code, 1) << r.out;
     EXPECT_NE(r.out.find(result_line(PAM_USER_UNKNOWN)), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("ERROR: KS1014: Invalid user name."), std::string::npos) << r.out;
     EXPECT_EQ(record(), "");
     EXPECT_NE(
         log().find(
-            "notice pam_kotp(kotp-test:auth): KS1009 refused: the user name is empty or longer "
+            "notice pam_kotp(kotp-test:auth): KS1014 refused: the user name is empty or longer "
             "than the protocol allows user=\"" +
             std::string(256, 'u') + "\"... service=\"kotp-test\""),
         std::string::npos)

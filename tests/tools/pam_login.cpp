@@ -1,7 +1,10 @@
 // pam_login: drives one pam_authenticate through the real libpam, for tests.
 //
 //   pam_login --confdir DIR --service NAME --user USER [--rhost HOST] [--tty TTY]
-//             [--answer TEXT]... [--answer-delay-ms MS]
+//             [--answer TEXT]... [--answer-file PATH]... [--answer-delay-ms MS]
+//
+// --answer-file adds the whole file as one answer, for answers longer than one argument may be
+// (the kernel caps an argument at 128 KiB).
 //
 // The service file is DIR/NAME (pam_start_confdir, Linux-PAM >= 1.4), so tests never touch
 // /etc/pam.d. Every conversation message is printed to stdout, one per message:
@@ -21,6 +24,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
@@ -104,7 +109,7 @@ extern "C" int conversation(int count, const struct pam_message** messages,
         stderr,
         "pam_login: %s\n"
         "usage: pam_login --confdir DIR --service NAME --user USER [--rhost HOST] [--tty TTY]\n"
-        "                 [--answer TEXT]... [--answer-delay-ms MS]\n",
+        "                 [--answer TEXT]... [--answer-file PATH]... [--answer-delay-ms MS]\n",
         why);
     std::exit(2);
 }
@@ -127,6 +132,10 @@ Options parse_arguments(int argc, char** argv) {
             o.tty = value, o.has_tty = true;
         } else if (flag == "--answer") {
             o.answers.push_back(value);
+        } else if (flag == "--answer-file") {
+            std::ifstream in(value, std::ios::binary);
+            if (!in) usage(("cannot read " + value).c_str());
+            o.answers.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
         } else if (flag == "--answer-delay-ms") {
             char* end = nullptr;
             o.answer_delay_ms = std::strtol(value.c_str(), &end, 10);

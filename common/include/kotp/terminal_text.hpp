@@ -11,4 +11,9 @@ namespace kotp {
 // malformed bytes, so otpd's text can never steer the terminal.
 std::string terminal_safe(std::string_view text);
 
+// One line of text from outside (a label, a host name from the audit table) for a table row: as
+// terminal_safe, but every character it would drop, and '\n', becomes '?' so that the reader
+// sees that something was there.
+std::string terminal_safe_line(std::string_view text);
+
 }  // namespace kotp

@@ -79,6 +79,7 @@ TEST(Printable, ReplacesControlCharacters) {
     EXPECT_EQ(printable("phone"), "phone");
     EXPECT_EQ(printable("a\x1b[31mb\n\x7f"), "a?[31mb??");
     EXPECT_EQ(printable("t\xc3\xa9l\xc3\xa9phone"), "t\xc3\xa9l\xc3\xa9phone") << "UTF-8 stays";
+    EXPECT_EQ(printable("a\x9b" "31mb\xff\xc2\x9b"), "a?31mb??") << "8-bit CSI, malformed bytes, C1 in UTF-8";
 }
 
 TEST(EnumNames, AreTheOnesOfTheCommandLine) {

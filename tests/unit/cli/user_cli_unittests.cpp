@@ -278,6 +278,13 @@ TEST(TerminalText, KeepsUtf8AndNewlinesDropsControlsAndMalformedBytes) {
     EXPECT_EQ(kotp::terminal_safe("\xf0\x9f\x94\x91"), "\xf0\x9f\x94\x91");
 }
 
+TEST(TerminalText, SafeLineMarksEveryDroppedCharacterAndTheNewline) {
+    EXPECT_EQ(kotp::terminal_safe_line("h\xc3\xa9 \u2588"), "h\xc3\xa9 \u2588");
+    EXPECT_EQ(kotp::terminal_safe_line("a\nb\x1b[2Jc"), "a?b?[2Jc");
+    EXPECT_EQ(kotp::terminal_safe_line("\x9b\xff\xc3"), "???") << "one mark per malformed byte";
+    EXPECT_EQ(kotp::terminal_safe_line("\xc2\x9b"), "?") << "a C1 control is one character";
+}
+
 TEST_F(UserExchangeTest, TooManyQuestionsIsAProtocolError) {
     Conversation endless;
     for (int i = 0; i < 17; ++i) endless.turns.push_back(prompt("", "Again: ", true));
