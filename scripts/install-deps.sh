@@ -21,6 +21,8 @@ packages=(
   # the end-to-end tests: the package build, lintian, systemd-analyze, a debootstrap'd
   # Debian 12 to install the packages into
   debhelper lintian systemd systemd-container debootstrap
+  # the fault tests: a private mount namespace (nsenter, setpriv, losetup) and an ext4 image
+  util-linux mount e2fsprogs
 )
 
 missing=()
