@@ -21,6 +21,8 @@ packages=(
   # the end-to-end tests: the package build, lintian, systemd-analyze, a debootstrap'd
   # Debian 12 to install the packages into
   debhelper lintian systemd systemd-container debootstrap
+  # the fuzz targets (scripts/fuzz.sh): clang 14 and its runtimes (libFuzzer, ASan, UBSan)
+  clang libclang-rt-14-dev
 )
 
 missing=()
