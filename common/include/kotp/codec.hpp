@@ -90,14 +90,18 @@ private:
 };
 
 // Builds a whole frame: header followed by the payload written by `encode`. Returns an empty
-// vector when a field is over its limit or the payload is over kMaxReplyPayload.
+// vector when a field is over its limit or the payload is over the largest cap a receiver has
+// for this type: kMaxImportPayload for AdminImport (a full batch is larger than a reply),
+// kMaxReplyPayload for everything else.
 template <typename Message>
 std::vector<std::uint8_t> encode_frame(const Message& message) {
+    constexpr std::uint32_t kCap =
+        Message::kType == MessageType::AdminImport ? kMaxImportPayload : kMaxReplyPayload;
     Writer w;
     w.bytes().resize(kHeaderSize);
     message.encode(w);
     auto& b = w.bytes();
-    if (!w.ok() || b.size() - kHeaderSize > kMaxReplyPayload) return {};
+    if (!w.ok() || b.size() - kHeaderSize > kCap) return {};
     const auto length = static_cast<std::uint32_t>(b.size() - kHeaderSize);
     const auto type = static_cast<std::uint16_t>(Message::kType);
     b[0] = static_cast<std::uint8_t>(length >> 24);

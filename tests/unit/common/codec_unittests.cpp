@@ -410,4 +410,30 @@ TEST(Encoding, ExactBytes) {
     EXPECT_EQ(encode_frame(list), (Bytes{0, 0, 0, 4, 0, 4, 0, 17, 0, 0, 1, 2}));
 }
 
+// A full import batch with every field at its limit is larger than kMaxReplyPayload but fits
+// kMaxImportPayload (the static_assert in wire.hpp): encode_frame must take it. (fuzz_wire found
+// that it refused every AdminImport over 64 KiB, so kotp-admin import failed on such a batch.)
+TEST(RoundTrip, AdminImportFullBatchOverTheReplyCap) {
+    AdminImport in;
+    in.tokens.resize(kMaxImportBatch);
+    for (std::size_t i = 0; i < in.tokens.size(); ++i) {
+        auto& t = in.tokens[i];
+        t.user = std::to_string(i) + std::string(kMaxUserName - std::to_string(i).size(), 'u');
+        t.secret_hex = std::string(2 * kMaxImportSecret, 'a');
+        t.recovery_codes.assign(kMaxImportedRecoveryCodes, std::string(kMaxCodeText, '7'));
+        t.label = std::string(kMaxLabel, 'l');
+    }
+    const Bytes frame = encode_frame(in);
+    ASSERT_GT(frame.size(), kHeaderSize + kMaxReplyPayload);
+    ASSERT_LE(frame.size(), kHeaderSize + kMaxImportPayload);
+    FrameHeader header;
+    ASSERT_EQ(header_of(frame, header, kMaxImportPayload), DecodeError::None);
+    EXPECT_EQ(header.payload_length, frame.size() - kHeaderSize);
+    AdminImport out;
+    ASSERT_EQ(decode_payload(payload_of(frame), out), DecodeError::None);
+    EXPECT_EQ(encode_frame(out), frame);
+    ASSERT_EQ(out.tokens.size(), kMaxImportBatch);
+    EXPECT_EQ(out.tokens.back().recovery_codes.size(), kMaxImportedRecoveryCodes);
+}
+
 }  // namespace
