@@ -77,8 +77,10 @@ int run_rekey(const Context& ctx, bool keep_old_keys) {
         std::this_thread::sleep_for(kPollInterval);
         if (const int e = exchange(ctx, request, status); e != kExitOk) return e;
         if (status.run != run)
-            return fail_protocol(ctx, "otpd reports rekey run " + std::to_string(status.run) + " instead of " +
-                                          std::to_string(run) + " (was otpd restarted?)");
+            return fail(ctx, kExitRefused, describe(wire::Status::InternalError).id,
+                        "otpd no longer knows rekey run " + std::to_string(run) +
+                            " (was it restarted?). Every secret still opens with master.key; run kotp-admin "
+                            "rekey again to finish");
     }
     if (show_progress) *ctx.err << '\n';
     if (status.state != wire::RekeyState::Done)

@@ -135,12 +135,12 @@ protected:
 
 TEST_F(RekeyTest, RekeyDuringALoginLoadLosesNoLoginAndLeavesNoSecretUnderTheOldKey) {
     // 300 users who log in during the rekey (HOTP: every login has a fresh right code, however
-    // fast they come), 5,000 more so that the rekey takes many batches, and one pending enrolment.
+    // fast they come), 20,000 more so that the rekey takes many batches (80), and one pending enrolment.
     auto users = import_hotp_users("load", 300, 40);
-    import_totp_users("idle", 5000);
+    import_totp_users("idle", 20000);
     const auto pending = enroll("pendy");
     ASSERT_EQ(key_ids(), std::vector<std::string>{"1"});
-    ASSERT_EQ(blobs_by_key_id(), (std::map<std::string, int>{{"00000001", 5301}}));
+    ASSERT_EQ(blobs_by_key_id(), (std::map<std::string, int>{{"00000001", 20301}}));
     const std::string old_key_file = read_file(key_file());
     // Some old blobs, to look for in the database files afterwards.
     std::istringstream old_blob_lines(sql("SELECT hex(sealed_secret) FROM tokens ORDER BY random() LIMIT 200"));
@@ -179,20 +179,20 @@ TEST_F(RekeyTest, RekeyDuringALoginLoadLosesNoLoginAndLeavesNoSecretUnderTheOldK
     for (auto& w : workers) w.join();
 
     ASSERT_EQ(rekey.exit_code, 0) << rekey.out << rekey.err;
-    EXPECT_THAT(rekey.out, HasSubstr("Re-sealed 5301 secret(s) under master key 2"));
+    EXPECT_THAT(rekey.out, HasSubstr("Re-sealed 20301 secret(s) under master key 2"));
     EXPECT_THAT(rekey.out, HasSubstr("Removed key(s) 1 from master.key"));
     EXPECT_THAT(rekey.out, HasSubstr("A database backup taken before now"));
     EXPECT_TRUE(failures.empty()) << failures.size() << " failed login(s), first: " << failures.front();
     int during = 0;
     for (const auto& t : completed) during += t > rekey_start && t < rekey_end;
     const auto rekey_ms = std::chrono::duration_cast<std::chrono::milliseconds>(rekey_end - rekey_start).count();
-    std::cout << "rekey of 5301 secrets took " << rekey_ms << " ms; " << logins << " logins, " << during
+    std::cout << "rekey of 20301 secrets took " << rekey_ms << " ms; " << logins << " logins, " << during
               << " of them completed during the rekey, " << failures.size() << " failed\n";
     EXPECT_GT(during, 0) << "no login overlapped the rekey: the test proved nothing";
 
     // Every blob is under key 2, the only line of master.key; no old blob is left in the
     // database or its write-ahead log.
-    EXPECT_EQ(blobs_by_key_id(), (std::map<std::string, int>{{"00000002", 5301}}));
+    EXPECT_EQ(blobs_by_key_id(), (std::map<std::string, int>{{"00000002", 20301}}));
     EXPECT_EQ(key_ids(), std::vector<std::string>{"2"});
     const std::string files = read_file(db()) + read_file(db() + "-wal");
     for (const auto& hex : old_blobs) {
