@@ -83,6 +83,10 @@ int run_log(const Context& ctx, const LogOptions& options);
 // JSON (ctx.json) or the Prometheus text format.
 int run_stats(const Context& ctx, std::uint16_t hours, bool prometheus);
 
+// kotp-admin rekey: a new master key and every secret re-sealed under it, while logins go on;
+// older keys are then dropped from master.key unless keep_old_keys.
+int run_rekey(const Context& ctx, bool keep_old_keys);
+
 // kotp status: the calling user's own record (otpd knows the caller from SO_PEERCRED).
 int run_status(const Context& ctx);
 

@@ -288,6 +288,16 @@ int main(int argc, char** argv) {
         run = [&] { return run_stats(ctx, stats_hours, prometheus); };
     });
 
+    bool keep_old_keys = false;
+    auto* rekey = app.add_subcommand(
+        "rekey", "Re-seal every token secret under a new master key while logins go on");
+    rekey->add_flag("--keep-old-keys", keep_old_keys,
+                    "Keep the older key lines in master.key (by default they are removed once no secret uses them)");
+    rekey->footer("otpd writes the new key to master.key before it seals anything with it; a crash or an "
+                  "interruption leaves every secret readable, and running rekey again finishes the job. Back up "
+                  "master.key afterwards: older database backups need the older key file.");
+    rekey->callback([&] { run = [&] { return run_rekey(ctx, keep_old_keys); }; });
+
     // doctor: reads files and checks the host; it does not talk to otpd beyond a connect.
     DoctorOptions doctor_options;
     auto* doctor = app.add_subcommand(

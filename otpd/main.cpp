@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <functional>
@@ -13,6 +14,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "admin_rekey.hpp"
 #include "admin_service.hpp"
 #include "audit_retention.hpp"
 #include "config.hpp"
@@ -82,16 +84,19 @@ int run(const kotp::otpd::Config& config) {
         return fail(e.what());
     }
 
+    boost::asio::io_context io(1);
     SecretBox box(*keys, random);
     Authorizer authorizer(config.admin_group);
     Verifier verifier(*store, box, random, clock, config);
     AdminService admin(*store, box, random, clock, config);
-    RequestHandler handler(verifier, admin, authorizer);
+    // A rekey's batches queue behind the requests waiting on the same thread.
+    RekeyService rekey(*store, *keys, box, random, clock, config.master_key_path(),
+                       [&io](std::function<void()> batch) { boost::asio::post(io, std::move(batch)); });
+    RequestHandler handler(verifier, admin, authorizer, &rekey);
 
     Listener listener = open_listener(config.socket_path, error);
     if (listener.fd < 0) return fail(error);
 
-    boost::asio::io_context io(1);
     Server server(io, listener.fd, handler, config, authorizer);
     // The audit retention: a purge at start, then once a day on the same thread as the requests.
     boost::asio::steady_timer purge_timer(io);

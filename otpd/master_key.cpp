@@ -11,6 +11,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "kotp/hex.hpp"
 #include "kotp/wipe.hpp"
 
 namespace kotp::otpd {
@@ -59,41 +60,71 @@ std::string parent_dir(const std::string& path) {
     return slash == 0 ? "/" : path.substr(0, slash);
 }
 
+// "<id> <64 hex digits>\n" for every key, older keys first and the current key last (the loader
+// makes the last line current). The caller wipes the result.
+std::string key_file_text(const MasterKeys& keys) {
+    std::string text;
+    // Reserved up front: a reallocation would leave a copy of the keys in freed memory.
+    text.reserve(keys.ids().size() * (10 + 1 + 2 * sizeof(AesKey) + 1));
+    auto append = [&](std::uint32_t id) {
+        std::string hex = hex_encode(*keys.find(id));
+        text += std::to_string(id);
+        text += ' ';
+        text += hex;
+        text += '\n';
+        wipe(hex);
+    };
+    for (const auto id : keys.ids())
+        if (id != keys.current_id()) append(id);
+    append(keys.current_id());
+    return text;
+}
+
+// Writes the whole text to a new file (0600, O_EXCL: never into a file someone else prepared)
+// and fsyncs it. On failure the file is removed and `error` says why.
+bool write_new_key_file(const std::string& path, const std::string& text, std::string& error) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        error = "cannot create master key file " + path + ": " + std::strerror(errno);
+        return false;
+    }
+    const bool written = write_all(fd, text) && ::fsync(fd) == 0;
+    const int saved_errno = errno;
+    ::close(fd);
+    if (!written) {
+        ::unlink(path.c_str());
+        error = "cannot write master key file " + path + ": " + std::strerror(saved_errno);
+        return false;
+    }
+    return true;
+}
+
+// Makes a new or renamed directory entry durable, before any secret is sealed with its key.
+bool sync_parent_dir(const std::string& path, std::string& error) {
+    const auto dir_path = parent_dir(path);
+    const int dir = ::open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0 || ::fsync(dir) != 0) {
+        error = "cannot sync directory " + dir_path + ": " + std::strerror(errno);
+        if (dir >= 0) ::close(dir);
+        return false;
+    }
+    ::close(dir);
+    return true;
+}
+
 bool create_key_file(const std::string& path, RandomSource& random, std::string& error) {
     AesKey key{};
     if (!random.fill(key)) {
         error = "cannot get random bytes for a new master key";
         return false;
     }
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string line = "1 ";
-    for (const auto b : key) {
-        line += kHex[b >> 4];
-        line += kHex[b & 0xf];
-    }
-    line += '\n';
+    MasterKeys keys;
+    keys.add(1, key);
     OPENSSL_cleanse(key.data(), key.size());
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        wipe(line);
-        error = "cannot create master key file " + path + ": " + std::strerror(errno);
-        return false;
-    }
-    const bool written = write_all(fd, line) && ::fsync(fd) == 0;
-    wipe(line);
-    ::close(fd);
-    if (!written) {
-        ::unlink(path.c_str());
-        error = "cannot write master key file " + path + ": " + std::strerror(errno);
-        return false;
-    }
-    // Make the new directory entry durable too, before any secret is sealed with the key.
-    const int dir = ::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir >= 0) {
-        ::fsync(dir);
-        ::close(dir);
-    }
-    return true;
+    std::string text = key_file_text(keys);
+    const bool written = write_new_key_file(path, text, error);
+    wipe(text);
+    return written && sync_parent_dir(path, error);
 }
 
 }  // namespace
@@ -111,6 +142,23 @@ void MasterKeys::add(std::uint32_t id, const AesKey& key) {
     keys_[id] = key;
     current_id_ = id;
 }
+
+bool MasterKeys::remove(std::uint32_t id) {
+    const auto it = keys_.find(id);
+    if (it == keys_.end() || id == current_id_) return false;
+    OPENSSL_cleanse(it->second.data(), it->second.size());
+    keys_.erase(it);
+    return true;
+}
+
+std::vector<std::uint32_t> MasterKeys::ids() const {
+    std::vector<std::uint32_t> out;
+    out.reserve(keys_.size());
+    for (const auto& entry : keys_) out.push_back(entry.first);
+    return out;
+}
+
+std::uint32_t MasterKeys::next_id() const { return keys_.empty() ? 1 : keys_.rbegin()->first + 1; }
 
 std::optional<MasterKeys> load_or_create_master_keys(const std::string& path, RandomSource& random,
                                                      std::string& error) {
@@ -172,6 +220,30 @@ std::optional<MasterKeys> load_or_create_master_keys(const std::string& path, Ra
     if (error.empty() && keys.current_id() == 0) error = "master key file " + path + " holds no key";
     if (!error.empty()) return std::nullopt;
     return keys;
+}
+
+bool replace_master_key_file(const std::string& path, const MasterKeys& keys, std::string& error) {
+    if (keys.find(keys.current_id()) == nullptr) {
+        error = "no current master key to write";
+        return false;
+    }
+    const std::string temp = path + ".new";
+    // Only otpd's user can write the directory, so a PATH.new is ours, left by a crash; it may
+    // hold key material, so it goes rather than stays.
+    if (::unlink(temp.c_str()) != 0 && errno != ENOENT) {
+        error = "cannot remove the stale " + temp + ": " + std::strerror(errno);
+        return false;
+    }
+    std::string text = key_file_text(keys);
+    const bool written = write_new_key_file(temp, text, error);
+    wipe(text);
+    if (!written) return false;
+    if (::rename(temp.c_str(), path.c_str()) != 0) {
+        error = "cannot replace master key file " + path + ": " + std::strerror(errno);
+        ::unlink(temp.c_str());
+        return false;
+    }
+    return sync_parent_dir(path, error);
 }
 
 }  // namespace kotp::otpd

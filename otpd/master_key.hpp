@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "environment.hpp"
 
@@ -28,7 +29,14 @@ public:
 
     std::uint32_t current_id() const { return current_id_; }
     const AesKey* find(std::uint32_t id) const;
+    // Adds a key and makes it the current one (the one new secrets are sealed with).
     void add(std::uint32_t id, const AesKey& key);
+    // Forgets an older key (wiping it); the current key cannot be removed.
+    bool remove(std::uint32_t id);
+    // Every id, in ascending order.
+    std::vector<std::uint32_t> ids() const;
+    // One above the highest id in use: an id no row can carry yet.
+    std::uint32_t next_id() const;
 
 private:
     std::map<std::uint32_t, AesKey> keys_;
@@ -39,5 +47,12 @@ private:
 // nullopt and sets `error` to a sentence for the operator.
 std::optional<MasterKeys> load_or_create_master_keys(const std::string& path, RandomSource& random,
                                                      std::string& error);
+
+// Replaces the key file with `keys` (older keys first, the current key last) so that a crash at
+// any moment leaves either the old file or the new one, never a mix: a new file PATH.new
+// (0600, O_EXCL, owned by otpd's user) in the same directory, fsync, rename over PATH, fsync of
+// the directory. A PATH.new left by a crash is removed first. Returns false and sets `error` to
+// a sentence for the operator on failure; PATH is then unchanged.
+bool replace_master_key_file(const std::string& path, const MasterKeys& keys, std::string& error);
 
 }  // namespace kotp::otpd

@@ -13,7 +13,7 @@ HandlerResult refuse(wire::Status status, std::string text = {}) {
 bool is_admin_request(wire::MessageType type) {
     const auto v = static_cast<std::uint16_t>(type);
     return v >= static_cast<std::uint16_t>(wire::MessageType::AdminEnroll) &&
-           v <= static_cast<std::uint16_t>(wire::MessageType::AdminStats);
+           v <= static_cast<std::uint16_t>(wire::MessageType::AdminRekey);
 }
 
 // Decodes the payload as Message and runs fn on it; a decode error refuses the request.
@@ -150,6 +150,11 @@ HandlerResult RequestHandler::dispatch(const Peer& peer, SessionState& state, wi
         case T::AdminStats:
             return with_decoded<wire::AdminStats>(payload, [&](const auto& m) {
                 return HandlerResult{admin_.stats(m), false};
+            });
+        case T::AdminRekey:
+            if (rekey_ == nullptr) return refuse(wire::Status::InternalError, "rekey is not available");
+            return with_decoded<wire::AdminRekey>(payload, [&](const auto& m) {
+                return HandlerResult{rekey_->handle(peer, m), false};
             });
         default: break;
     }

@@ -12,6 +12,7 @@
 #include <span>
 #include <vector>
 
+#include "admin_rekey.hpp"
 #include "admin_service.hpp"
 #include "peer.hpp"
 #include "verifier.hpp"
@@ -37,8 +38,11 @@ struct HandlerResult {
 
 class RequestHandler {
 public:
-    RequestHandler(Verifier& verifier, AdminService& admin, const Authorizer& authorizer)
-        : verifier_(verifier), admin_(admin), authorizer_(authorizer) {}
+    // `rekey` may be null where no key file can be rewritten (unit tests of other requests):
+    // AdminRekey is then refused.
+    RequestHandler(Verifier& verifier, AdminService& admin, const Authorizer& authorizer,
+                   RekeyService* rekey = nullptr)
+        : verifier_(verifier), admin_(admin), authorizer_(authorizer), rekey_(rekey) {}
 
     HandlerResult handle(const Peer& peer, SessionState& state, wire::MessageType type,
                          std::span<const std::uint8_t> payload) noexcept;
@@ -59,6 +63,7 @@ private:
     Verifier& verifier_;
     AdminService& admin_;
     const Authorizer& authorizer_;
+    RekeyService* rekey_;
     unsigned long refused_in_outage_ = 0;  // requests refused since the store last failed
 };
 

@@ -647,4 +647,48 @@ void SqliteStore::delete_grace(std::int64_t user_id) {
     s.run();
 }
 
+// The key id is the blob's first 4 bytes (big-endian, secret_box.hpp); substr() of a blob counts
+// bytes and gives a blob, compared bytewise.
+std::vector<SealedSecret> SqliteStore::sealed_secrets_not_under(std::uint32_t key_id, std::int64_t after_id,
+                                                                unsigned limit) {
+    auto& s = prepare(
+        "SELECT t.id, u.name, t.sealed_secret FROM tokens t JOIN users u ON u.id = t.user_id "
+        "WHERE t.id > ?1 AND length(t.sealed_secret) > 0 AND substr(t.sealed_secret, 1, 4) != ?2 "
+        "ORDER BY t.id LIMIT ?3");
+    ResetOnExit<Statement> guard{s};
+    const std::vector<std::uint8_t> id_bytes = {
+        static_cast<std::uint8_t>(key_id >> 24), static_cast<std::uint8_t>(key_id >> 16),
+        static_cast<std::uint8_t>(key_id >> 8), static_cast<std::uint8_t>(key_id)};
+    s.bind(1, after_id).bind(2, id_bytes).bind(3, static_cast<std::int64_t>(limit));
+    std::vector<SealedSecret> out;
+    while (s.step()) out.push_back({s.integer(0), s.text(1), s.blob(2)});
+    return out;
+}
+
+bool SqliteStore::replace_sealed_secret(std::int64_t token_id, const std::vector<std::uint8_t>& old_blob,
+                                        const std::vector<std::uint8_t>& new_blob) {
+    auto& s = prepare("UPDATE tokens SET sealed_secret = ?3 WHERE id = ?1 AND sealed_secret = ?2");
+    s.bind(1, token_id).bind(2, old_blob).bind(3, new_blob);
+    s.run();
+    return sqlite3_changes(db_) > 0;
+}
+
+std::map<std::uint32_t, std::int64_t> SqliteStore::sealed_key_ids() {
+    auto& s = prepare(
+        "SELECT substr(sealed_secret, 1, 4) AS key_id, count(*) FROM tokens "
+        "WHERE length(sealed_secret) > 0 GROUP BY key_id");
+    ResetOnExit<Statement> guard{s};
+    std::map<std::uint32_t, std::int64_t> out;
+    while (s.step()) {
+        const auto id = s.blob(0);
+        std::uint32_t key_id = 0;
+        for (const auto b : id) key_id = (key_id << 8) | b;
+        // A blob shorter than an id is damaged; it counts under 0, which is never a key.
+        out[id.size() == 4 ? key_id : 0] += s.integer(1);
+    }
+    return out;
+}
+
+void SqliteStore::checkpoint() { exec("PRAGMA wal_checkpoint(TRUNCATE)"); }
+
 }  // namespace kotp::otpd

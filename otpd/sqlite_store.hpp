@@ -65,6 +65,13 @@ public:
     std::int64_t grace_until(std::int64_t user_id, std::string_view rhost) override;
     void delete_grace(std::int64_t user_id) override;
 
+    std::vector<SealedSecret> sealed_secrets_not_under(std::uint32_t key_id, std::int64_t after_id,
+                                                       unsigned limit) override;
+    bool replace_sealed_secret(std::int64_t token_id, const std::vector<std::uint8_t>& old_blob,
+                               const std::vector<std::uint8_t>& new_blob) override;
+    std::map<std::uint32_t, std::int64_t> sealed_key_ids() override;
+    void checkpoint() override;
+
 private:
     class Statement;
     Statement& prepare(const char* sql);

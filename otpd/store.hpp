@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -115,6 +116,13 @@ struct AuditHour {
     std::int64_t failures = 0;  // KS1001..KS1007
 };
 
+// One sealed token secret and the owner its associated data binds it to, for a rekey.
+struct SealedSecret {
+    std::int64_t token_id = 0;
+    std::string user;
+    std::vector<std::uint8_t> blob;  // SecretBox blob
+};
+
 class Store {
 public:
     virtual ~Store() = default;
@@ -175,6 +183,19 @@ public:
     virtual void set_grace(std::int64_t user_id, std::string_view rhost, std::int64_t until) = 0;
     virtual std::int64_t grace_until(std::int64_t user_id, std::string_view rhost) = 0;
     virtual void delete_grace(std::int64_t user_id) = 0;  // every host (suspend, reset)
+
+    // kotp-admin rekey. Every sealed secret (tokens of any state but revoked, whose blobs are
+    // wiped) with token id > after_id whose blob is not under key_id, by token id, at most limit.
+    virtual std::vector<SealedSecret> sealed_secrets_not_under(std::uint32_t key_id, std::int64_t after_id,
+                                                               unsigned limit) = 0;
+    // Writes new_blob if the row still holds old_blob; says whether it did.
+    virtual bool replace_sealed_secret(std::int64_t token_id, const std::vector<std::uint8_t>& old_blob,
+                                       const std::vector<std::uint8_t>& new_blob) = 0;
+    // How many sealed secrets each master key id seals.
+    virtual std::map<std::uint32_t, std::int64_t> sealed_key_ids() = 0;
+    // Moves committed pages out of the write-ahead log and empties it, so that images of pages
+    // a rekey rewrote (old blobs) do not linger there. A no-op where there is no such log.
+    virtual void checkpoint() = 0;
 };
 
 // Runs a transaction and rolls it back if the scope is left without commit().

@@ -37,6 +37,7 @@ const char* to_string(MessageType type) noexcept {
         case MessageType::AdminImport: return "AdminImport";
         case MessageType::AdminLog: return "AdminLog";
         case MessageType::AdminStats: return "AdminStats";
+        case MessageType::AdminRekey: return "AdminRekey";
         case MessageType::UserStatus: return "UserStatus";
         case MessageType::AuthStep: return "AuthStep";
         case MessageType::Error: return "Error";
@@ -49,6 +50,7 @@ const char* to_string(MessageType type) noexcept {
         case MessageType::Imported: return "Imported";
         case MessageType::AuditPage: return "AuditPage";
         case MessageType::Stats: return "Stats";
+        case MessageType::RekeyStatus: return "RekeyStatus";
     }
     return "unknown";
 }

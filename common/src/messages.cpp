@@ -402,4 +402,55 @@ bool Stats::decode(Reader& r) {
     return true;
 }
 
+void AdminRekey::encode(Writer& w) const {
+    w.put_u8(static_cast<std::uint8_t>(action));
+    w.put_u8(keep_old_keys ? 1 : 0);
+}
+
+bool AdminRekey::decode(Reader& r) {
+    return get_enum(r, action, RekeyAction::Start, RekeyAction::Status) && get_bool(r, keep_old_keys);
+}
+
+namespace {
+
+void put_key_ids(Writer& w, const std::vector<std::uint32_t>& ids) {
+    if (ids.size() > kMaxMasterKeys) return w.fail();
+    w.put_u16(static_cast<std::uint16_t>(ids.size()));
+    for (const auto id : ids) w.put_u32(id);
+}
+
+bool get_key_ids(Reader& r, std::vector<std::uint32_t>& ids) {
+    std::uint16_t count = 0;
+    if (!r.get_u16(count) || count > kMaxMasterKeys) return false;
+    ids.assign(count, 0);
+    for (auto& id : ids)
+        if (!r.get_u32(id)) return false;
+    return true;
+}
+
+}  // namespace
+
+void RekeyStatus::encode(Writer& w) const {
+    w.put_u32(run);
+    w.put_u8(static_cast<std::uint8_t>(state));
+    w.put_u8(accepted ? 1 : 0);
+    w.put_u32(key_id);
+    w.put_u64(total);
+    w.put_u64(resealed);
+    w.put_u64(unreadable);
+    w.put_i64(started);
+    w.put_i64(finished);
+    w.put_u32(by_uid);
+    put_key_ids(w, removed_key_ids);
+    put_key_ids(w, kept_key_ids);
+    w.put_string(text, kMaxRekeyText);
+}
+
+bool RekeyStatus::decode(Reader& r) {
+    return r.get_u32(run) && get_enum(r, state, RekeyState::None, RekeyState::Failed) && get_bool(r, accepted) &&
+           r.get_u32(key_id) && r.get_u64(total) && r.get_u64(resealed) && r.get_u64(unreadable) &&
+           r.get_i64(started) && r.get_i64(finished) && r.get_u32(by_uid) && get_key_ids(r, removed_key_ids) &&
+           get_key_ids(r, kept_key_ids) && r.get_string(text, kMaxRekeyText);
+}
+
 }  // namespace kotp::wire

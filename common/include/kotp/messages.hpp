@@ -319,4 +319,33 @@ struct Stats {
     bool decode(Reader& r);
 };
 
+// kotp-admin rekey: Start writes a new master key and has otpd re-seal every secret under it,
+// batch by batch between logins; the client then asks for Status until the run is over.
+struct AdminRekey {
+    static constexpr MessageType kType = MessageType::AdminRekey;
+    RekeyAction action = RekeyAction::Status;
+    bool keep_old_keys = false;  // Start: keep the older key lines in the key file
+    void encode(Writer& w) const;
+    bool decode(Reader& r);
+};
+
+struct RekeyStatus {
+    static constexpr MessageType kType = MessageType::RekeyStatus;
+    std::uint32_t run = 0;  // numbers the rekeys since otpd started; 0: none yet
+    RekeyState state = RekeyState::None;
+    bool accepted = false;    // Start: this request started the run (false: another one runs)
+    std::uint32_t key_id = 0;       // the key the run seals with (now otpd's current key)
+    std::uint64_t total = 0;        // secrets under another key when the run started
+    std::uint64_t resealed = 0;     // re-sealed under key_id so far
+    std::uint64_t unreadable = 0;   // secrets that would not open (unknown key, damaged): left as they are
+    std::int64_t started = 0;       // Unix time
+    std::int64_t finished = 0;      // Unix time; 0 while running
+    std::uint32_t by_uid = 0;       // who started the run
+    std::vector<std::uint32_t> removed_key_ids;  // lines dropped from the key file at the end
+    std::vector<std::uint32_t> kept_key_ids;     // older lines left in it (--keep-old-keys, still used)
+    std::string text;                            // Failed: why
+    void encode(Writer& w) const;
+    bool decode(Reader& r);
+};
+
 }  // namespace kotp::wire

@@ -25,6 +25,8 @@
 //      UnenrolledAllowed (logins let through without a code, each with its reason).
 //   4  kotp 0.4: AdminLog and its reply AuditPage (the audit table, newest first, paged backwards
 //      by id); AdminStats and its reply Stats (users by state, logins per hour).
+//   5  kotp 0.5: AdminRekey and its reply RekeyStatus (re-seal every secret under a new master
+//      key in batches, started by one request and followed by polling).
 #pragma once
 
 #include <cstddef>
@@ -32,7 +34,7 @@
 
 namespace kotp::wire {
 
-inline constexpr std::uint16_t kProtocolVersion = 4;
+inline constexpr std::uint16_t kProtocolVersion = 5;
 
 inline constexpr std::size_t kHeaderSize = 8;
 
@@ -70,6 +72,9 @@ inline constexpr std::uint16_t kMaxAuditPage = 32;
 inline constexpr std::size_t kMaxAuditResult = 32;   // a message ID (KS1003) or an admin action
 inline constexpr std::size_t kMaxAuditDetail = 512;
 inline constexpr std::uint16_t kMaxStatsHours = 168;  // one week of per-hour counts
+// Master key ids in one RekeyStatus list: otpd's key file is capped at 64 KiB, ~66 bytes a line.
+inline constexpr std::uint16_t kMaxMasterKeys = 1024;
+inline constexpr std::size_t kMaxRekeyText = 512;  // why a rekey failed
 
 static_assert(kMaxUserName + kMaxService + kMaxRhost + kMaxTty + 4 * 2 <= kMaxRequestPayload,
               "an AuthBegin with every field at its limit must fit in one request frame");
@@ -91,6 +96,10 @@ static_assert(kMaxAuditPage * kMaxAuditEntrySize + 2 + 1 <= kMaxReplyPayload,
               "a full page of audit rows must fit in one reply frame");
 static_assert(5 * 4 + 2 + kMaxStatsHours * (8 + 3 * 4) <= kMaxReplyPayload,
               "a week of per-hour counts must fit in one reply frame");
+// RekeyStatus: run, state, accepted, key id, 3 counters, 2 times, uid, two id lists, text.
+static_assert(4 + 1 + 1 + 4 + 3 * 8 + 2 * 8 + 4 + 2 * (2 + 4 * kMaxMasterKeys) + 2 + kMaxRekeyText <=
+                  kMaxReplyPayload,
+              "a RekeyStatus with every list at its limit must fit in one reply frame");
 
 enum class MessageType : std::uint16_t {
     // Requests. The permission table in otpd says which caller may send which.
@@ -112,6 +121,7 @@ enum class MessageType : std::uint16_t {
     AdminImport = 28,   // {tokens[{user, type, algorithm, digits, period, counter, secret_hex, codes[], label}]}
     AdminLog = 29,      // {user ("" = all), since (Unix time, 0 = all), before_id (0 = newest), limit}
     AdminStats = 30,    // {hours (1..kMaxStatsHours)}
+    AdminRekey = 31,    // {action (start, status), keep_old_keys}
 
     UserStatus = 32,    // {}: the calling user's own UserInfo (kotp status)
 
@@ -129,6 +139,9 @@ enum class MessageType : std::uint16_t {
     // {users_total, users_active, users_suspended, users_exempt, users_without_token,
     //  hours[{start, logins_ok, waived, failures}]}
     Stats = 138,
+    // {run, state, accepted, key_id, total, resealed, unreadable, started, finished, by_uid,
+    //  removed_key_ids[], kept_key_ids[], text}
+    RekeyStatus = 139,
 };
 
 // What the module should do next in a login attempt.
@@ -178,5 +191,11 @@ enum class UserState : std::uint8_t { Active = 0, Suspended = 1 };
 enum class TokenType : std::uint8_t { Totp = 1, Hotp = 2 };
 enum class Algorithm : std::uint8_t { Sha1 = 1, Sha256 = 2, Sha512 = 3 };
 enum class TokenState : std::uint8_t { Pending = 1, Active = 2, Revoked = 3 };
+
+enum class RekeyAction : std::uint8_t {
+    Start = 1,   // write a new master key and re-seal every secret under it
+    Status = 2,  // how the running (or the last) rekey is doing
+};
+enum class RekeyState : std::uint8_t { None = 0, Running = 1, Done = 2, Failed = 3 };
 
 }  // namespace kotp::wire

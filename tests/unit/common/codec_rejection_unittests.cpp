@@ -589,7 +589,6 @@ TEST(Version4, TypesHaveNames) {
     EXPECT_EQ(static_cast<int>(MessageType::AdminStats), 30);
     EXPECT_EQ(static_cast<int>(MessageType::AuditPage), 137);
     EXPECT_EQ(static_cast<int>(MessageType::Stats), 138);
-    EXPECT_EQ(kProtocolVersion, 4);
 }
 
 Bytes admin_log_payload(const std::string& user, std::int64_t since, std::int64_t before_id, std::uint16_t limit) {
@@ -648,6 +647,66 @@ TEST(Version4, Rejections) {
     frame = encode_frame(stats);
     payload.assign(frame.begin() + kHeaderSize, frame.end() - 1);
     EXPECT_EQ(decode<Stats>(payload), DecodeError::Truncated);
+}
+
+TEST(Version5, RekeyRoundTrips) {
+    EXPECT_EQ(kProtocolVersion, 5);
+    EXPECT_STREQ(to_string(MessageType::AdminRekey), "AdminRekey");
+    EXPECT_STREQ(to_string(MessageType::RekeyStatus), "RekeyStatus");
+    AdminRekey start;
+    start.action = RekeyAction::Start;
+    start.keep_old_keys = true;
+    AdminRekey start_out;
+    round_trip(start, start_out);
+    EXPECT_EQ(start_out.action, RekeyAction::Start);
+    EXPECT_TRUE(start_out.keep_old_keys);
+
+    // Every list at its limit fits one reply frame.
+    RekeyStatus status;
+    status.run = 3;
+    status.state = RekeyState::Done;
+    status.accepted = true;
+    status.key_id = 0xFFFFFFFFu;
+    status.total = 1ull << 40;
+    status.resealed = (1ull << 40) - 1;
+    status.unreadable = 2;
+    status.started = 1'700'000'000;
+    status.finished = 1'700'000'009;
+    status.by_uid = 4242;
+    for (std::uint32_t i = 1; i <= kMaxMasterKeys; ++i) status.removed_key_ids.push_back(i);
+    status.kept_key_ids = status.removed_key_ids;
+    status.text = std::string(kMaxRekeyText, 'x');
+    RekeyStatus status_out;
+    round_trip(status, status_out);
+    EXPECT_EQ(status_out.key_id, 0xFFFFFFFFu);
+    EXPECT_EQ(status_out.resealed, (1ull << 40) - 1);
+    EXPECT_EQ(status_out.removed_key_ids.size(), kMaxMasterKeys);
+    EXPECT_EQ(status_out.kept_key_ids.back(), kMaxMasterKeys);
+    EXPECT_LE(encode_frame(status).size() - kHeaderSize, kMaxReplyPayload);
+}
+
+TEST(Version5, RekeyRejections) {
+    EXPECT_EQ(decode<AdminRekey>({0, 0}), DecodeError::BadValue);  // no action 0
+    EXPECT_EQ(decode<AdminRekey>({3, 0}), DecodeError::BadValue);  // nor 3
+    EXPECT_EQ(decode<AdminRekey>({1, 2}), DecodeError::BadValue);  // a bool is 0 or 1
+    EXPECT_EQ(decode<AdminRekey>({1}), DecodeError::Truncated);
+    EXPECT_EQ(decode<AdminRekey>({1, 0, 0}), DecodeError::TrailingBytes);
+
+    RekeyStatus status;
+    status.removed_key_ids.assign(kMaxMasterKeys + 1, 1);
+    EXPECT_TRUE(encode_frame(status).empty());  // the sender refuses too many ids
+    status.removed_key_ids.clear();
+    const Bytes frame = encode_frame(status);
+    const Bytes payload(frame.begin() + kHeaderSize, frame.end());
+    Bytes bad_state = payload;
+    bad_state[4] = 4;  // the state, after the u32 run
+    EXPECT_EQ(decode<RekeyStatus>(bad_state), DecodeError::BadValue);
+    // An id count over the cap is refused before anything is allocated for it.
+    Bytes too_many = payload;
+    const std::size_t count_at = 4 + 1 + 1 + 4 + 3 * 8 + 2 * 8 + 4;
+    too_many[count_at] = static_cast<std::uint8_t>((kMaxMasterKeys + 1) >> 8);
+    too_many[count_at + 1] = static_cast<std::uint8_t>((kMaxMasterKeys + 1) & 0xff);
+    EXPECT_EQ(decode<RekeyStatus>(too_many), DecodeError::BadValue);
 }
 
 }  // namespace

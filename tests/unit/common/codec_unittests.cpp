@@ -402,12 +402,12 @@ TEST(RoundTrip, DoneFields) {
 TEST(Encoding, ExactBytes) {
     Done done;
     done.text = "hi";
-    EXPECT_EQ(encode_frame(done), (Bytes{0, 0, 0, 4, 0, 4, 0, 133, 0, 2, 'h', 'i'}));
+    EXPECT_EQ(encode_frame(done), (Bytes{0, 0, 0, 4, 0, 5, 0, 133, 0, 2, 'h', 'i'}));
 
     AdminList list;
     list.after = "";
     list.limit = 0x0102;
-    EXPECT_EQ(encode_frame(list), (Bytes{0, 0, 0, 4, 0, 4, 0, 17, 0, 0, 1, 2}));
+    EXPECT_EQ(encode_frame(list), (Bytes{0, 0, 0, 4, 0, 5, 0, 17, 0, 0, 1, 2}));
 }
 
 // A full import batch with every field at its limit is larger than kMaxReplyPayload but fits

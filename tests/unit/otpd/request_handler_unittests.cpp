@@ -55,6 +55,16 @@ public:
     void set_grace(std::int64_t id, std::string_view h, std::int64_t t) override { inner_.set_grace(id, h, t); }
     std::int64_t grace_until(std::int64_t id, std::string_view h) override { return inner_.grace_until(id, h); }
     void delete_grace(std::int64_t id) override { inner_.delete_grace(id); }
+    std::vector<SealedSecret> sealed_secrets_not_under(std::uint32_t key_id, std::int64_t after,
+                                                       unsigned limit) override {
+        return inner_.sealed_secrets_not_under(key_id, after, limit);
+    }
+    bool replace_sealed_secret(std::int64_t id, const std::vector<std::uint8_t>& old_blob,
+                               const std::vector<std::uint8_t>& new_blob) override {
+        return inner_.replace_sealed_secret(id, old_blob, new_blob);
+    }
+    std::map<std::uint32_t, std::int64_t> sealed_key_ids() override { return inner_.sealed_key_ids(); }
+    void checkpoint() override { inner_.checkpoint(); }
 
 private:
     Store& inner_;
