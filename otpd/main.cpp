@@ -22,6 +22,7 @@
 #include "master_key.hpp"
 #include "peer.hpp"
 #include "process_hygiene.hpp"
+#include "rate_limit.hpp"
 #include "request_handler.hpp"
 #include "secret_box.hpp"
 #include "server.hpp"
@@ -72,6 +73,8 @@ int run(const kotp::otpd::Config& config) {
     Verifier verifier(*store, box, random, clock, config);
     AdminService admin(*store, box, random, clock, config);
     RequestHandler handler(verifier, admin, authorizer);
+    RateLimits rate_limits(config);
+    handler.set_rate_limits(&rate_limits);
 
     Listener listener = open_listener(config.socket_path, error);
     if (listener.fd < 0) return fail(error);

@@ -9,11 +9,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
 #include "admin_service.hpp"
 #include "peer.hpp"
+#include "rate_limit.hpp"
 #include "verifier.hpp"
 
 namespace kotp::otpd {
@@ -40,6 +42,9 @@ public:
     RequestHandler(Verifier& verifier, AdminService& admin, const Authorizer& authorizer)
         : verifier_(verifier), admin_(admin), authorizer_(authorizer) {}
 
+    // The rate limits to apply (rate_limit.hpp); without, none (the unit tests of the table).
+    void set_rate_limits(RateLimits* limits) { limits_ = limits; }
+
     HandlerResult handle(const Peer& peer, SessionState& state, wire::MessageType type,
                          std::span<const std::uint8_t> payload) noexcept;
 
@@ -53,10 +58,14 @@ private:
     HandlerResult auth_begin(const Peer& peer, SessionState& state, const wire::AuthBegin& request);
     HandlerResult auth_answer(const Peer& peer, SessionState& state, const wire::AuthAnswer& request);
     void log_outcome(const Peer& peer, const LoginContext& login, const LoginDecision& decision);
+    void refuse_permission(const LoginContext& login, std::string detail);
+    std::optional<HandlerResult> throttle_uid(const Peer& peer);
+    std::optional<HandlerResult> throttle_host(const Peer& peer, SessionState& state);
 
     Verifier& verifier_;
     AdminService& admin_;
     const Authorizer& authorizer_;
+    RateLimits* limits_ = nullptr;
 };
 
 }  // namespace kotp::otpd
