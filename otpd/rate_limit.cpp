@@ -4,6 +4,12 @@
 #include <cmath>
 
 namespace kotp::otpd {
+namespace {
+
+// Refills are sums of fractions: 3 s at 20 per minute must make a whole token, not 0.99999.
+constexpr double kEpsilon = 1e-9;
+
+}  // namespace
 
 void TokenBucket::refill(SteadyTime now) {
     if (now <= updated_) return;
@@ -14,8 +20,8 @@ void TokenBucket::refill(SteadyTime now) {
 
 bool TokenBucket::try_take(SteadyTime now) {
     refill(now);
-    if (tokens_ < 1.0) return false;
-    tokens_ -= 1.0;
+    if (tokens_ + kEpsilon < 1.0) return false;
+    tokens_ = std::max(0.0, tokens_ - 1.0);
     return true;
 }
 
@@ -26,12 +32,12 @@ void TokenBucket::take(SteadyTime now) {
 
 bool TokenBucket::full(SteadyTime now) {
     refill(now);
-    return tokens_ >= limit_;
+    return tokens_ + kEpsilon >= limit_;
 }
 
 std::int64_t TokenBucket::seconds_until_token(SteadyTime now) {
     refill(now);
-    if (tokens_ >= 1.0) return 0;
+    if (tokens_ + kEpsilon >= 1.0) return 0;
     return std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil((1.0 - tokens_) / per_second_)));
 }
 
