@@ -158,6 +158,10 @@ const std::map<std::string, Setter, std::less<>>& setters() {
         {"unenrolled", unenrolled_key()},
         {"unenrolled_allow_until", date_key(&Config::unenrolled_allow_until)},
         {"audit_retention", retention_key()},
+        {"host_failure_limit", number_key(&Config::host_failure_limit, 0, 10000)},
+        {"host_failure_window", duration_key(&Config::host_failure_window, 1s, 24h)},
+        {"uid_request_rate", number_key(&Config::uid_request_rate, 0, 10000)},
+        {"uid_request_burst", number_key(&Config::uid_request_burst, 1, 10000)},
     };
     return table;
 }

@@ -47,6 +47,17 @@ struct Config {
     // Audit rows older than this are deleted (at start and once a day); 0 keeps them for ever.
     std::chrono::seconds audit_retention{180 * 24 * 3600};
 
+    // Rate limits besides the lockout (rate_limit.hpp); 0 turns a limit off. A source host (PAM
+    // RHOST, empty for local logins) whose codes failed host_failure_limit times within
+    // host_failure_window is refused without its codes being checked or counted, so one address
+    // can suspend at most host_failure_limit / lockout_threshold users per window.
+    unsigned host_failure_limit = 20;
+    std::chrono::seconds host_failure_window{60};
+    // Requests per second from one unprivileged uid, in bursts of uid_request_burst. Root,
+    // otpd's user and the admin group are never limited.
+    unsigned uid_request_rate = 5;
+    unsigned uid_request_burst = 20;
+
     std::string database_path() const;
     std::string master_key_path() const;
 };

@@ -24,6 +24,8 @@
 #include "master_key.hpp"
 #include "peer.hpp"
 #include "process_hygiene.hpp"
+#include "rate_limit.hpp"
+#include "resources.hpp"
 #include "request_handler.hpp"
 #include "secret_box.hpp"
 #include "server.hpp"
@@ -93,6 +95,8 @@ int run(const kotp::otpd::Config& config) {
     RekeyService rekey(*store, *keys, box, random, clock, config.master_key_path(),
                        [&io](std::function<void()> batch) { boost::asio::post(io, std::move(batch)); });
     RequestHandler handler(verifier, admin, authorizer, &rekey);
+    RateLimits rate_limits(config);
+    handler.set_rate_limits(&rate_limits);
 
     Listener listener = open_listener(config.socket_path, error);
     if (listener.fd < 0) return fail(error);
@@ -137,6 +141,7 @@ int run(const kotp::otpd::Config& config) {
 int main(int argc, char** argv) {
     ::umask(077);  // database, WAL, key: nobody but otpd's user
     ::signal(SIGPIPE, SIG_IGN);
+    kotp::otpd::return_large_blocks();
     // Before anything is opened: no descriptor of the parent's (a leaked pipe, a terminal, a
     // database) stays in the process that holds the secrets, and no core file can carry them.
     const int closed_fds = kotp::otpd::close_inherited_fds();
@@ -187,6 +192,8 @@ int main(int argc, char** argv) {
     if (kotp::otpd::running_as_root() && !allow_root)
         return fail("otpd refuses to run as root: it needs no privilege and holds every secret. Run it as "
                     "its own user (otpd.service uses _otpd), or pass --allow-root to accept the risk");
+    if (const auto raised = kotp::otpd::raise_descriptor_limit(); !raised.empty())
+        kotp::otpd::log_line(kotp::otpd::LogLevel::Info, raised);
     if (closed_fds > 0)
         kotp::otpd::log_line(kotp::otpd::LogLevel::Info,
                              "closed " + std::to_string(closed_fds) + " inherited file descriptor(s)");

@@ -1,5 +1,6 @@
 #include "request_handler.hpp"
 
+#include "kotp/codec.hpp"
 #include "kotp/status.hpp"
 #include "log.hpp"
 
@@ -64,6 +65,7 @@ HandlerResult RequestHandler::handle(const Peer& peer, SessionState& state, wire
 HandlerResult RequestHandler::dispatch(const Peer& peer, SessionState& state, wire::MessageType type,
                                        std::span<const std::uint8_t> payload) {
     using T = wire::MessageType;
+    if (auto throttled = throttle_uid(peer)) return std::move(*throttled);
     if (type == T::AuthBegin) {
         if (state.phase != SessionPhase::Idle) return refuse(wire::Status::ProtocolError, "login already begun");
         return with_decoded<wire::AuthBegin>(payload, [&](const auto& m) { return auth_begin(peer, state, m); });
@@ -86,8 +88,9 @@ HandlerResult RequestHandler::dispatch(const Peer& peer, SessionState& state, wi
     }
     if (state.phase != SessionPhase::Idle) return refuse(wire::Status::ProtocolError, "admin request inside a login");
     if (!authorizer_.may_administer(peer)) {
-        log_line(LogLevel::Warning, "KS1008 admin request refused for " + peer_text(peer) +
-                                        ": not root and not in the admin group");
+        refuse_permission(LoginContext{{}, "kotp-admin", {}, {}},
+                          std::string("admin request refused for ") + peer_text(peer) + " (" + wire::to_string(type) + ")" +
+                              ": not root and not in the admin group");
         return refuse(wire::Status::PermissionDenied);
     }
     switch (type) {
@@ -164,8 +167,9 @@ HandlerResult RequestHandler::dispatch(const Peer& peer, SessionState& state, wi
 HandlerResult RequestHandler::auth_begin(const Peer& peer, SessionState& state, const wire::AuthBegin& request) {
     state.login = LoginContext{request.user, request.service, request.rhost, request.tty};
     if (!authorizer_.may_verify_for(peer, request.user)) {
-        log_line(LogLevel::Warning, "KS1008 login check for user=" + quoted(request.user) + " refused for " +
-                                        peer_text(peer) + ": not root and not that user");
+        refuse_permission(state.login,
+                          "login check for user=" + quoted(request.user) + " refused for " + peer_text(peer) +
+                              ": not root and not that user");
         return refuse(wire::Status::PermissionDenied);
     }
     if (!valid_user_name(request.user)) {
@@ -178,6 +182,7 @@ HandlerResult RequestHandler::auth_begin(const Peer& peer, SessionState& state, 
         step.text = "KS1014: Invalid user name.";
         return {wire::encode_frame(step), true};
     }
+    if (auto throttled = throttle_host(peer, state)) return std::move(*throttled);
     state.progress = LoginProgress{};
     state.progress.intent = request.intent;
     auto decision = verifier_.begin(state.login, state.progress);
@@ -191,7 +196,10 @@ HandlerResult RequestHandler::auth_begin(const Peer& peer, SessionState& state, 
 }
 
 HandlerResult RequestHandler::auth_answer(const Peer& peer, SessionState& state, const wire::AuthAnswer& request) {
+    if (auto throttled = throttle_host(peer, state)) return std::move(*throttled);
     auto decision = verifier_.answer(state.login, request.response, state.progress);
+    if (limits_ != nullptr && decision.failure_counted)
+        limits_->host_failure(state.login.rhost, std::chrono::steady_clock::now());
     log_outcome(peer, state.login, decision);
     if (decision.reply.outcome == wire::Outcome::Prompt) return {wire::encode_frame(decision.reply), false};
     state.phase = SessionPhase::Finished;
@@ -235,6 +243,54 @@ void RequestHandler::log_outcome(const Peer& peer, const LoginContext& login, co
     if (decision.token_id != 0) line += " token=" + std::to_string(decision.token_id);
     if (!decision.detail.empty()) line += " (" + decision.detail + ")";
     log_line(ok ? LogLevel::Info : LogLevel::Notice, line);
+}
+
+// Logged and audited: a refused permission is someone probing what otpd lets them do.
+void RequestHandler::refuse_permission(const LoginContext& login, std::string detail) {
+    log_line(LogLevel::Warning, "KS1008 " + detail);
+    LoginDecision decision;
+    decision.reply.outcome = wire::Outcome::Failure;
+    decision.reply.status = wire::Status::PermissionDenied;
+    decision.detail = std::move(detail);
+    verifier_.record_refusal(login, decision);
+}
+
+// Requests of an unprivileged uid beyond its rate are refused before anything else is done.
+std::optional<HandlerResult> RequestHandler::throttle_uid(const Peer& peer) {
+    if (limits_ == nullptr || authorizer_.is_privileged(peer)) return std::nullopt;
+    const auto t = limits_->uid_request(peer.uid, std::chrono::steady_clock::now());
+    // The admin group is looked up (NSS, maybe LDAP) only for a uid over its limit, so a normal
+    // request costs no lookup; its members are never throttled.
+    if (!t.refused || authorizer_.may_administer(peer)) return std::nullopt;
+    if (t.log_now)
+        log_line(LogLevel::Warning, "KS1016 requests refused for " + peer_text(peer) + ": over its rate limit (" +
+                                        std::to_string(t.refused_count) + " refused since the last line)");
+    return refuse(wire::Status::RequestLimit, "KS1016: Too many requests to the OTP service from this user; try again in " +
+                                                  std::to_string(t.retry_after) + " seconds.");
+}
+
+// A source host over its failure limit is refused without its code being checked or counted
+// against the user: one address must not be able to suspend many users quickly.
+std::optional<HandlerResult> RequestHandler::throttle_host(const Peer& peer, SessionState& state) {
+    if (limits_ == nullptr) return std::nullopt;
+    const auto t = limits_->host_check(state.login.rhost, std::chrono::steady_clock::now());
+    if (!t.refused) return std::nullopt;
+    state.phase = SessionPhase::Finished;
+    LoginDecision decision;
+    decision.reply.outcome = wire::Outcome::Failure;
+    decision.reply.status = wire::Status::HostThrottled;
+    decision.reply.text = "KS1015: Too many failed attempts from your address; try again in " +
+                          std::to_string(t.retry_after) + (t.retry_after == 1 ? " second." : " seconds.");
+    if (t.log_now) {
+        // Once per window per host, with the count of the refusals not logged since.
+        decision.detail = "source host " + quoted(host_label(state.login.rhost)) + " throttled: " +
+                          std::to_string(limits_->host_limit()) + " failed codes within " +
+                          std::to_string(limits_->host_window().count()) + "s; " +
+                          std::to_string(t.refused_count) + " attempt(s) refused without checking the code";
+        log_outcome(peer, state.login, decision);
+        verifier_.record_refusal(state.login, decision);
+    }
+    return HandlerResult{wire::encode_frame(decision.reply), true};
 }
 
 }  // namespace kotp::otpd

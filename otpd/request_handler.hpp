@@ -9,12 +9,14 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
 #include "admin_rekey.hpp"
 #include "admin_service.hpp"
 #include "peer.hpp"
+#include "rate_limit.hpp"
 #include "verifier.hpp"
 
 namespace kotp::otpd {
@@ -44,6 +46,9 @@ public:
                    RekeyService* rekey = nullptr)
         : verifier_(verifier), admin_(admin), authorizer_(authorizer), rekey_(rekey) {}
 
+    // The rate limits to apply (rate_limit.hpp); without, none (the unit tests of the table).
+    void set_rate_limits(RateLimits* limits) { limits_ = limits; }
+
     HandlerResult handle(const Peer& peer, SessionState& state, wire::MessageType type,
                          std::span<const std::uint8_t> payload) noexcept;
 
@@ -59,12 +64,16 @@ private:
     void log_outcome(const Peer& peer, const LoginContext& login, const LoginDecision& decision);
     void storage_failed(const std::string& what);
     void storage_worked(wire::MessageType type);
+    void refuse_permission(const LoginContext& login, std::string detail);
+    std::optional<HandlerResult> throttle_uid(const Peer& peer);
+    std::optional<HandlerResult> throttle_host(const Peer& peer, SessionState& state);
 
     Verifier& verifier_;
     AdminService& admin_;
     const Authorizer& authorizer_;
     RekeyService* rekey_;
     unsigned long refused_in_outage_ = 0;  // requests refused since the store last failed
+    RateLimits* limits_ = nullptr;
 };
 
 }  // namespace kotp::otpd

@@ -8,6 +8,7 @@
 #include "kotp/otp.hpp"
 #include "kotp/status.hpp"
 #include "kotp/wipe.hpp"
+#include "log.hpp"
 #include "recovery_codes.hpp"
 #include "token_provisioning.hpp"
 
@@ -83,6 +84,16 @@ void Verifier::audit(const LoginContext& login, const LoginDecision& decision) {
     store_.append_audit(e);
 }
 
+void Verifier::record_refusal(const LoginContext& login, const LoginDecision& decision) noexcept {
+    try {
+        Transaction txn(store_);
+        audit(login, decision);
+        txn.commit();
+    } catch (const std::exception& e) {
+        log_line(LogLevel::Error, std::string("cannot audit a refusal: ") + e.what());
+    }
+}
+
 LoginDecision Verifier::count_failure(UserRecord& user, wire::Status status, std::string detail) {
     ++user.failures;
     const unsigned threshold = config_.lockout_threshold;
@@ -102,6 +113,7 @@ LoginDecision Verifier::count_failure(UserRecord& user, wire::Status status, std
         decision.reply.attempts_left = static_cast<std::uint8_t>(std::min(left, 255u));
     }
     store_.update_user(user);
+    decision.failure_counted = true;
     return decision;
 }
 

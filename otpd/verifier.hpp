@@ -33,6 +33,10 @@ struct LoginDecision {
     wire::AuthStep reply;
     std::string detail;  // for the log: which token, which rule; never the code
     std::int64_t token_id = 0;
+    // A failure was counted against the user (a wrong code, activation code or skewed code):
+    // the per-host rate limit counts these, and nothing else (not a replay, not a malformed
+    // input, not a refusal without looking at the code).
+    bool failure_counted = false;
 };
 
 // Where an exchange stands; kept on the connection between BEGIN and the answers.
@@ -65,6 +69,10 @@ public:
     // ANSWER: check and consume what the user typed. The reply is returned only after the state
     // change is committed; a store failure throws StoreError and nothing is acknowledged.
     LoginDecision answer(const LoginContext& login, std::string_view response, LoginProgress& progress);
+
+    // Audits a refusal decided outside the verifier (permission, rate limits) in its own
+    // transaction. A store failure is logged, never turned into anything but the refusal.
+    void record_refusal(const LoginContext& login, const LoginDecision& decision) noexcept;
 
     // A whole login that is already at the code prompt (tests and the admin's view of it).
     LoginDecision verify_code(const LoginContext& login, std::string_view code);

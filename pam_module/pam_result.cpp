@@ -21,6 +21,7 @@ int pam_code_for(wire::Status status) noexcept {
         case S::ActivationFailed:
         case S::PermissionDenied:
         case S::UnknownUser:
+        case S::HostThrottled:
             return PAM_AUTH_ERR;
         case S::Suspended:
             return PAM_MAXTRIES;
@@ -28,6 +29,7 @@ int pam_code_for(wire::Status status) noexcept {
         case S::InternalError:
         case S::ProtocolError:
         case S::Busy:
+        case S::RequestLimit:
         case S::UntrustedSocket:
             return PAM_AUTHINFO_UNAVAIL;
         case S::ConversationFailed:

@@ -16,7 +16,7 @@ bool get_enum(Reader& r, Enum& out, Enum lo, Enum hi) {
 }
 
 bool valid_status(std::uint16_t v) {
-    return v <= 3 || (v >= 1001 && v <= 1014) || (v >= 2001 && v <= 2003);
+    return v <= 3 || (v >= 1001 && v <= 1016) || (v >= 2001 && v <= 2003);
 }
 
 bool get_status(Reader& r, Status& out) {

@@ -56,6 +56,12 @@ StatusText describe(wire::Status status) noexcept {
                     "Remove or reset the user's tokens first."};
         case S::InvalidArgument:
             return {"KS1014", "Invalid value in the request.", "See kotp-admin --help."};
+        case S::HostThrottled:
+            return {"KS1015", "Too many failed attempts from your address.",
+                    "Wait a minute and try again; your one-time password itself is not suspended."};
+        case S::RequestLimit:
+            return {"KS1016", "Too many requests to the OTP service from this user.",
+                    "Wait a few seconds and try again."};
         case S::ServiceUnavailable:
             return {"KC2001", "The OTP service is unavailable.",
                     "Try again in a minute; if it persists, contact your system administrator."};

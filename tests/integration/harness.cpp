@@ -155,8 +155,14 @@ std::string OtpdFixture::totp(const std::string& secret, const std::vector<std::
 
 RunResult OtpdFixture::login(const std::string& user, const std::vector<std::string>& answers,
                              const RunOptions& options) {
+    return login_from("192.0.2.10", user, answers, options);
+}
+
+RunResult OtpdFixture::login_from(const std::string& rhost, const std::string& user,
+                                  const std::vector<std::string>& answers, const RunOptions& options) {
     std::vector<std::string> argv = {program(PAM_LOGIN_PATH), "--confdir", pam_dir, "--service", "kotp-test", "--user", user,
-                                     "--rhost", "192.0.2.10", "--tty", "ssh"};
+                                     "--tty", "ssh"};
+    if (!rhost.empty()) argv.insert(argv.end(), {"--rhost", rhost});
     for (const auto& a : answers) {
         argv.push_back("--answer");
         argv.push_back(a);

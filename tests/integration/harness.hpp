@@ -43,6 +43,9 @@ protected:
     std::string totp(const std::string& secret, const std::vector<std::string>& extra = {});
     RunResult login(const std::string& user, const std::vector<std::string>& answers,
                     const RunOptions& options = {});
+    // The same from another remote host (PAM_RHOST; "" for none, as a console login).
+    RunResult login_from(const std::string& rhost, const std::string& user, const std::vector<std::string>& answers,
+                         const RunOptions& options = {});
     // A copy of a built program (or module) in the fixture's folder, which every uid may read and
     // run: the tests run clients as nobody, and the build tree may sit under a 0700 home folder.
     std::string program(const std::string& built_path) const;

@@ -26,7 +26,8 @@
 //   4  kotp 0.4: AdminLog and its reply AuditPage (the audit table, newest first, paged backwards
 //      by id); AdminStats and its reply Stats (users by state, logins per hour).
 //   5  kotp 0.5: AdminRekey and its reply RekeyStatus (re-seal every secret under a new master
-//      key in batches, started by one request and followed by polling).
+//      key in batches, started by one request and followed by polling); statuses KS1015 (too
+//      many failures from one source host) and KS1016 (too many requests from one uid).
 #pragma once
 
 #include <cstddef>
@@ -172,6 +173,8 @@ enum class Status : std::uint16_t {
     Busy = 1012,                // KS1012: too many connections from this uid
     TokenLimit = 1013,          // KS1013: the user already has kMaxTokensPerUser tokens
     InvalidArgument = 1014,     // KS1014: a bad value in an admin request
+    HostThrottled = 1015,       // KS1015: too many failed codes from this source host lately
+    RequestLimit = 1016,        // KS1016: too many requests from this (unprivileged) uid
     ServiceUnavailable = 2001,  // KC2001: the module could not reach otpd in time
     UntrustedSocket = 2002,     // KC2002: the socket is not owned by root or _otpd
     ConversationFailed = 2003,  // KC2003: the PAM application could not ask the user
