@@ -105,10 +105,15 @@ void OtpdFixture::start_otpd() {
     }
 }
 
-void OtpdFixture::stop_otpd(int signal_number) {
+int OtpdFixture::stop_otpd(int signal_number) {
     ::kill(otpd_pid, signal_number);
-    wait_exit(otpd_pid, std::chrono::seconds(10));
+    const int code = wait_exit(otpd_pid, std::chrono::seconds(10));
     otpd_pid = -1;
+    if (signal_number == SIGTERM) {
+        EXPECT_EQ(code, 0) << "otpd did not stop cleanly on SIGTERM (a sanitizer finding ends "
+                              "it with its own exit code)";
+    }
+    return code;
 }
 
 void OtpdFixture::restart_with(const std::string& config) {

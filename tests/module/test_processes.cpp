@@ -32,7 +32,8 @@ std::vector<char*> c_strings(std::vector<std::string>& strings) {
 pid_t spawn(std::vector<std::string> argv, const std::vector<std::string>& extra_env, int& out_fd) {
     std::vector<std::string> env;
     for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
-    env.insert(env.end(), extra_env.begin(), extra_env.end());
+    const auto extra = child_env(extra_env);
+    env.insert(env.end(), extra.begin(), extra.end());
     auto c_argv = c_strings(argv);
     auto c_env = c_strings(env);
 

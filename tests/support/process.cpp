@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
 #include <fstream>
@@ -50,6 +51,17 @@ std::string temp_file() {
 }
 
 }  // namespace
+
+std::vector<std::string> child_env(const std::vector<std::string>& extra) {
+    const char* runtime = std::getenv("KOTP_SANITIZER_PRELOAD");
+    if (runtime == nullptr || *runtime == '\0') return extra;
+    const std::string prefix = "LD_PRELOAD=";
+    std::vector<std::string> out = extra;
+    for (auto& e : out) {
+        if (e.rfind(prefix, 0) == 0) e = prefix + runtime + ":" + e.substr(prefix.size());
+    }
+    return out;
+}
 
 TempDir::TempDir() {
     char pattern[] = "/tmp/kotp-test-XXXXXX";
@@ -90,7 +102,9 @@ int wait_exit(pid_t pid, std::chrono::seconds timeout) {
     }
 }
 
-RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
+RunResult run(const std::vector<std::string>& argv, const RunOptions& given) {
+    RunOptions options = given;
+    options.env = child_env(given.env);  // before fork: the child of a threaded test only execs
     const std::string in_path = temp_file(), out_path = temp_file(), err_path = temp_file();
     write_file(in_path, options.stdin_text);
     if (options.uid != static_cast<uid_t>(-1)) {
@@ -138,7 +152,9 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& log_path) {
 
 namespace kotp::test {
 
-Interactive::Interactive(const std::vector<std::string>& argv, const RunOptions& options) {
+Interactive::Interactive(const std::vector<std::string>& argv, const RunOptions& given) {
+    RunOptions options = given;
+    options.env = child_env(given.env);
     // A pseudo-terminal, as a person has: programs line-buffer their output to it, and prompts
     // with echo off behave as they do at a real terminal.
     int master = -1;

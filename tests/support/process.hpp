@@ -41,6 +41,12 @@ struct RunOptions {
 
 RunResult run(const std::vector<std::string>& argv, const RunOptions& options = {});
 
+// The extra NAME=VALUE list as a child gets it. In a sanitizer build scripts/sanitize.sh names
+// the sanitizer runtime in KOTP_SANITIZER_PRELOAD, and an LD_PRELOAD gets it in front: the
+// runtime must be the first library loaded, both for a program we did not build (pamtester
+// under pam_wrapper, which then loads our pam_kotp.so) and for ours with a preloaded helper.
+std::vector<std::string> child_env(const std::vector<std::string>& extra);
+
 // Starts argv in the background with stdout+stderr appended to log_path; returns the pid.
 pid_t spawn(const std::vector<std::string>& argv, const std::string& log_path);
 
