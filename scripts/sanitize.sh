@@ -21,7 +21,6 @@ jobs=$(nproc)
 # Names that do not exist yet match nothing and cost nothing.
 tsan_integration_tests=(
   'HostileClientTest.*'
-  'HostileWithLoginTest.*'
   'RekeyTest.RekeyDuringALoginLoad*'
   'LoginTest.TwentyParallelLogins*'
   '*Parallel*'

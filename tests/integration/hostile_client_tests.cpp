@@ -249,7 +249,14 @@ protected:
             const long peak = memory_->finish();
             std::cout << "otpd memory peak (VmRSS/VmHWM) " << peak << " KiB, bound " << kRssBoundKib << " KiB\n";
             EXPECT_GT(peak, 0);
+#ifndef KOTP_SANITIZED
             EXPECT_LT(peak, kRssBoundKib);
+#else
+            // An instrumented otpd carries the sanitizer's shadow memory and quarantine; the
+            // bound is otpd's own and is held by the normal build of the same tests.
+            std::cout << "(sanitizer build: the bound is checked by the normal build)
+";
+#endif
         }
         OtpdFixture::TearDown();
     }
