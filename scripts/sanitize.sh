@@ -75,8 +75,9 @@ check_reports() {  # what ran
 
 run_asan() {
   local start=$SECONDS status=0
-  configure build-asan address,undefined
-  cmake --build build-asan -j"$jobs"
+  configure build-asan address,undefined || return 1
+  # Called as "run_asan || ...", where set -e does not apply: a failed build must fail here.
+  cmake --build build-asan -j"$jobs" || return 1
   echo "sanitize: asan build took $((SECONDS - start)) s"
   KOTP_SANITIZER_PRELOAD=$(runtime_of build-asan/otpd/otpd libasan.so) \
     ctest --test-dir build-asan -LE e2e --output-on-failure -j"$jobs" || status=$?
@@ -87,8 +88,8 @@ run_asan() {
 
 run_tsan() {
   local start=$SECONDS status=0
-  configure build-tsan thread
-  cmake --build build-tsan -j"$jobs" --target otpd_unittests kotp_integration_tests
+  configure build-tsan thread || return 1
+  cmake --build build-tsan -j"$jobs" --target otpd_unittests kotp_integration_tests || return 1
   echo "sanitize: tsan build took $((SECONDS - start)) s"
   # gtest patterns to one ctest regular expression.
   local regex

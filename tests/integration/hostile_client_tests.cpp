@@ -254,8 +254,7 @@ protected:
 #else
             // An instrumented otpd carries the sanitizer's shadow memory and quarantine; the
             // bound is otpd's own and is held by the normal build of the same tests.
-            std::cout << "(sanitizer build: the bound is checked by the normal build)
-";
+            std::cout << "(sanitizer build: the bound is checked by the normal build)\n";
 #endif
         }
         OtpdFixture::TearDown();
