@@ -41,7 +41,7 @@ std::int64_t TokenBucket::seconds_until_token(SteadyTime now) {
     return std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil((1.0 - tokens_) / per_second_)));
 }
 
-KeyedLimiter::Entry& KeyedLimiter::entry(const std::string& key, SteadyTime now) {
+KeyedLimiter::Entry& KeyedLimiter::entry(std::string_view key, SteadyTime now) {
     if (auto it = buckets_.find(key); it != buckets_.end()) return it->second;
     if (buckets_.size() >= max_keys_) {
         // Forget the buckets that have refilled: they hold no state. Runs only when the table is
@@ -53,9 +53,9 @@ KeyedLimiter::Entry& KeyedLimiter::entry(const std::string& key, SteadyTime now)
                 ++it;
         }
     }
-    const std::string& slot = buckets_.size() >= max_keys_ ? std::string(kOverflowKey) : key;
+    const std::string_view slot = buckets_.size() >= max_keys_ ? std::string_view(kOverflowKey) : key;
     if (auto it = buckets_.find(slot); it != buckets_.end()) return it->second;
-    return buckets_.emplace(slot, Entry{TokenBucket(limit_, window_, now)}).first->second;
+    return buckets_.emplace(std::string(slot), Entry{TokenBucket(limit_, window_, now)}).first->second;
 }
 
 Throttle KeyedLimiter::refusal(Entry& e, SteadyTime now) {
@@ -73,7 +73,7 @@ Throttle KeyedLimiter::refusal(Entry& e, SteadyTime now) {
     return t;
 }
 
-Throttle KeyedLimiter::check(const std::string& key, SteadyTime now) {
+Throttle KeyedLimiter::check(std::string_view key, SteadyTime now) {
     if (!enabled()) return {};
     const auto it = buckets_.find(key);
     // A host never seen has a full bucket; when the table overflowed, it shares the overflow's.
@@ -86,11 +86,11 @@ Throttle KeyedLimiter::check(const std::string& key, SteadyTime now) {
     return refusal(*e, now);
 }
 
-void KeyedLimiter::record(const std::string& key, SteadyTime now) {
+void KeyedLimiter::record(std::string_view key, SteadyTime now) {
     if (enabled()) entry(key, now).bucket.take(now);
 }
 
-Throttle KeyedLimiter::take(const std::string& key, SteadyTime now) {
+Throttle KeyedLimiter::take(std::string_view key, SteadyTime now) {
     if (!enabled()) return {};
     auto& e = entry(key, now);
     if (e.bucket.try_take(now)) return {};
@@ -110,10 +110,10 @@ RateLimits::RateLimits(const Config& config)
             std::chrono::minutes(1), kMaxUids) {}
 
 Throttle RateLimits::host_check(std::string_view rhost, SteadyTime now) {
-    return hosts_.check(std::string(rhost), now);
+    return hosts_.check(rhost, now);
 }
 
-void RateLimits::host_failure(std::string_view rhost, SteadyTime now) { hosts_.record(std::string(rhost), now); }
+void RateLimits::host_failure(std::string_view rhost, SteadyTime now) { hosts_.record(rhost, now); }
 
 Throttle RateLimits::uid_request(uid_t uid, SteadyTime now) { return uids_.take(std::to_string(uid), now); }
 

@@ -68,11 +68,11 @@ public:
 
     bool enabled() const { return limit_ > 0; }
     // Would one more event under `key` be refused? Takes nothing.
-    Throttle check(const std::string& key, SteadyTime now);
+    Throttle check(std::string_view key, SteadyTime now);
     // Counts one event (a failed code) under `key`.
-    void record(const std::string& key, SteadyTime now);
+    void record(std::string_view key, SteadyTime now);
     // Counts one event (a request) and says whether it may go on.
-    Throttle take(const std::string& key, SteadyTime now);
+    Throttle take(std::string_view key, SteadyTime now);
     std::size_t keys() const { return buckets_.size(); }
 
     static constexpr const char* kOverflowKey = "\x01overflow";
@@ -84,7 +84,7 @@ private:
         bool logged = false;
         std::uint64_t refused_since_log = 0;
     };
-    Entry& entry(const std::string& key, SteadyTime now);
+    Entry& entry(std::string_view key, SteadyTime now);
     Throttle refusal(Entry& e, SteadyTime now);
 
     unsigned limit_;

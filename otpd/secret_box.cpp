@@ -31,16 +31,19 @@ std::uint32_t SecretBox::key_id_of(std::span<const std::uint8_t> blob) {
            std::uint32_t{blob[3]};
 }
 
+std::array<std::uint8_t, kIdSize> SecretBox::key_id_prefix(std::uint32_t id) {
+    return {static_cast<std::uint8_t>(id >> 24), static_cast<std::uint8_t>(id >> 16),
+            static_cast<std::uint8_t>(id >> 8), static_cast<std::uint8_t>(id)};
+}
+
 std::optional<std::vector<std::uint8_t>> SecretBox::seal(std::span<const std::uint8_t> secret,
                                                          std::string_view associated_data) const {
     const AesKey* key = keys_.find(keys_.current_id());
     if (key == nullptr || secret.empty() || secret.size() > kMaxSecret) return std::nullopt;
     std::vector<std::uint8_t> blob(kOverhead + secret.size());
     const std::uint32_t id = keys_.current_id();
-    blob[0] = static_cast<std::uint8_t>(id >> 24);
-    blob[1] = static_cast<std::uint8_t>(id >> 16);
-    blob[2] = static_cast<std::uint8_t>(id >> 8);
-    blob[3] = static_cast<std::uint8_t>(id);
+    const auto prefix = key_id_prefix(id);
+    std::copy(prefix.begin(), prefix.end(), blob.begin());
     std::uint8_t* nonce = blob.data() + kIdSize;
     std::uint8_t* out = nonce + kNonceSize;
     std::uint8_t* tag = out + secret.size();

@@ -3,6 +3,7 @@
 // The associated data binds a blob to its owner, so a row copied onto another user won't open.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -27,7 +28,10 @@ public:
     std::optional<std::vector<std::uint8_t>> open(std::span<const std::uint8_t> blob,
                                                   std::string_view associated_data) const;
 
+    // The key id a blob starts with (0, never a key, for a blob too short to hold one), and the
+    // 4 bytes a blob sealed under `id` starts with.
     static std::uint32_t key_id_of(std::span<const std::uint8_t> blob);
+    static std::array<std::uint8_t, 4> key_id_prefix(std::uint32_t id);
 
 private:
     const MasterKeys& keys_;

@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "secret_box.hpp"
+
 namespace kotp::otpd {
 namespace {
 
@@ -647,7 +649,7 @@ void SqliteStore::delete_grace(std::int64_t user_id) {
     s.run();
 }
 
-// The key id is the blob's first 4 bytes (big-endian, secret_box.hpp); substr() of a blob counts
+// The key id is the blob's first 4 bytes (SecretBox::key_id_prefix); substr() of a blob counts
 // bytes and gives a blob, compared bytewise.
 std::vector<SealedSecret> SqliteStore::sealed_secrets_not_under(std::uint32_t key_id, std::int64_t after_id,
                                                                 unsigned limit) {
@@ -656,9 +658,8 @@ std::vector<SealedSecret> SqliteStore::sealed_secrets_not_under(std::uint32_t ke
         "WHERE t.id > ?1 AND length(t.sealed_secret) > 0 AND substr(t.sealed_secret, 1, 4) != ?2 "
         "ORDER BY t.id LIMIT ?3");
     ResetOnExit<Statement> guard{s};
-    const std::vector<std::uint8_t> id_bytes = {
-        static_cast<std::uint8_t>(key_id >> 24), static_cast<std::uint8_t>(key_id >> 16),
-        static_cast<std::uint8_t>(key_id >> 8), static_cast<std::uint8_t>(key_id)};
+    const auto prefix = SecretBox::key_id_prefix(key_id);
+    const std::vector<std::uint8_t> id_bytes(prefix.begin(), prefix.end());
     s.bind(1, after_id).bind(2, id_bytes).bind(3, static_cast<std::int64_t>(limit));
     std::vector<SealedSecret> out;
     while (s.step()) out.push_back({s.integer(0), s.text(1), s.blob(2)});
@@ -679,13 +680,8 @@ std::map<std::uint32_t, std::int64_t> SqliteStore::sealed_key_ids() {
         "WHERE length(sealed_secret) > 0 GROUP BY key_id");
     ResetOnExit<Statement> guard{s};
     std::map<std::uint32_t, std::int64_t> out;
-    while (s.step()) {
-        const auto id = s.blob(0);
-        std::uint32_t key_id = 0;
-        for (const auto b : id) key_id = (key_id << 8) | b;
-        // A blob shorter than an id is damaged; it counts under 0, which is never a key.
-        out[id.size() == 4 ? key_id : 0] += s.integer(1);
-    }
+    // A blob shorter than an id is damaged; it counts under 0, which is never a key.
+    while (s.step()) out[SecretBox::key_id_of(s.blob(0))] += s.integer(1);
     return out;
 }
 

@@ -7,7 +7,6 @@
 // Spaces in a code are accepted: authenticator apps show "123 456" and users type it so; any
 // other character makes the answer no code at all (KS1007, not counted as a failure).
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -101,11 +100,8 @@ TEST_F(BadPamInputTest, UserNameWithNulOnTheWireIsRefused) {
     ASSERT_NE(at, std::string::npos);
     frame[at + 3] = 0;
 
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_un addr {};
-    addr.sun_family = AF_UNIX;
-    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path.c_str());
-    ASSERT_EQ(::connect(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr), 0);
+    const int fd = connect_to(socket_path);
+    ASSERT_GE(fd, 0);
     ASSERT_EQ(::write(fd, frame.data(), frame.size()), static_cast<ssize_t>(frame.size()));
     std::vector<std::uint8_t> reply;
     std::uint8_t buffer[4096];

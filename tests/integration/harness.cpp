@@ -24,16 +24,25 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 bool connectable(const std::string& path) {
+    const int fd = connect_to(path);
+    if (fd >= 0) ::close(fd);
+    return fd >= 0;
+}
+
+}  // namespace
+
+int connect_to(const std::string& path) {
     struct sockaddr_un addr {};
     addr.sun_family = AF_UNIX;
     std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
     const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    const bool ok = ::connect(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) == 0;
-    ::close(fd);
-    return ok;
+    if (fd < 0) return -1;
+    if (::connect(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
 }
-
-}  // namespace
 
 std::string json_field(const std::string& json, const std::string& key) {
     const auto k = json.find("\"" + key + "\"");

@@ -23,6 +23,9 @@ using test::spawn;
 using test::wait_exit;
 using test::write_file;
 
+// A raw client connection to otpd's socket (what a hostile client or sshd opens), or -1.
+int connect_to(const std::string& path);
+
 // The value of "key": "value" or "key": number in a flat JSON document (enough for tests).
 std::string json_field(const std::string& json, const std::string& key);
 

@@ -6,7 +6,6 @@
 #include <sys/resource.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,18 +28,6 @@ namespace {
 using ::testing::HasSubstr;
 
 constexpr uid_t kNobody = 65534;
-
-int connect_to(const std::string& path) {
-    struct sockaddr_un addr {};
-    addr.sun_family = AF_UNIX;
-    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (::connect(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    return fd;
-}
 
 // Reads until EOF or `timeout`; returns what arrived, and whether the peer closed.
 std::pair<std::string, bool> read_until_closed(int fd, std::chrono::milliseconds timeout) {
