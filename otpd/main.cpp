@@ -17,6 +17,7 @@
 #include "admin_rekey.hpp"
 #include "admin_service.hpp"
 #include "audit_retention.hpp"
+#include "commit_group.hpp"
 #include "config.hpp"
 #include "environment.hpp"
 #include "listener.hpp"
@@ -91,17 +92,22 @@ int run(const kotp::otpd::Config& config) {
     Authorizer authorizer(config.admin_group);
     Verifier verifier(*store, box, random, clock, config);
     AdminService admin(*store, box, random, clock, config);
-    // A rekey's batches queue behind the requests waiting on the same thread.
+    CommitGroup group(io, *store);
+    // A rekey's batches queue behind the requests waiting on the same thread, each in a
+    // transaction of its own outside the groups of requests.
     RekeyService rekey(*store, *keys, box, random, clock, config.master_key_path(),
-                       [&io](std::function<void()> batch) { boost::asio::post(io, std::move(batch)); });
+                       [&io, &group](std::function<void()> batch) {
+                           boost::asio::post(io, [&group, batch = std::move(batch)] { group.outside(batch); });
+                       });
     RequestHandler handler(verifier, admin, authorizer, &rekey);
+    group.on_failure([&handler](const std::string& what) { handler.storage_failed(what); });
     RateLimits rate_limits(config);
     handler.set_rate_limits(&rate_limits);
 
     Listener listener = open_listener(config.socket_path, error);
     if (listener.fd < 0) return fail(error);
 
-    Server server(io, listener.fd, handler, config, authorizer);
+    Server server(io, listener.fd, handler, group, config, authorizer);
     // The audit retention: a purge at start, then once a day on the same thread as the requests.
     boost::asio::steady_timer purge_timer(io);
     std::function<void()> purge_daily = [&] {

@@ -47,19 +47,24 @@ HandlerResult RequestHandler::handle(const Peer& peer, SessionState& state, wire
         log_line(LogLevel::Error, "KS1010 unknown internal error, request refused");
     }
     try {
-        if (state.phase != SessionPhase::Idle) {
-            // A login that could not be recorded fails closed: the module refuses the user.
-            wire::AuthStep step;
-            step.outcome = wire::Outcome::Failure;
-            step.status = wire::Status::InternalError;
-            const auto t = describe(wire::Status::InternalError);
-            step.text = std::string(t.id) + ": " + t.cause + " " + t.remedy;
-            return {wire::encode_frame(step), true};
-        }
+        // A login that could not be recorded fails closed: the module refuses the user.
+        if (state.phase != SessionPhase::Idle) return internal_failure(wire::MessageType::AuthAnswer);
         return refuse(wire::Status::InternalError);
     } catch (...) {
         return {{}, true};
     }
+}
+
+HandlerResult RequestHandler::internal_failure(wire::MessageType type) const {
+    if (type == wire::MessageType::AuthBegin || type == wire::MessageType::AuthAnswer) {
+        wire::AuthStep step;
+        step.outcome = wire::Outcome::Failure;
+        step.status = wire::Status::InternalError;
+        const auto t = describe(wire::Status::InternalError);
+        step.text = std::string(t.id) + ": " + t.cause + " " + t.remedy;
+        return {wire::encode_frame(step), true};
+    }
+    return refuse(wire::Status::InternalError);
 }
 
 HandlerResult RequestHandler::dispatch(const Peer& peer, SessionState& state, wire::MessageType type,

@@ -52,6 +52,13 @@ public:
     HandlerResult handle(const Peer& peer, SessionState& state, wire::MessageType type,
                          std::span<const std::uint8_t> payload) noexcept;
 
+    // The fail-closed reply to a request of this type whose state change could not be made
+    // durable: a login gets a failed step with KS1010's text, anything else an error.
+    HandlerResult internal_failure(wire::MessageType type) const;
+
+    // Logs a storage failure (once per outage, see storage_worked).
+    void storage_failed(const std::string& what);
+
     // The largest payload this peer may send in a frame of this type: an import batch for
     // those who may administer, the small request cap for everything else.
     std::uint32_t max_payload(const Peer& peer, wire::MessageType type) const;
@@ -62,7 +69,6 @@ private:
     HandlerResult auth_begin(const Peer& peer, SessionState& state, const wire::AuthBegin& request);
     HandlerResult auth_answer(const Peer& peer, SessionState& state, const wire::AuthAnswer& request);
     void log_outcome(const Peer& peer, const LoginContext& login, const LoginDecision& decision);
-    void storage_failed(const std::string& what);
     void storage_worked(wire::MessageType type);
     void refuse_permission(const LoginContext& login, std::string detail);
     std::optional<HandlerResult> throttle_uid(const Peer& peer);

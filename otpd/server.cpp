@@ -27,12 +27,13 @@ void ConnectionLimits::release(const Peer& peer) {
     if (--it->second == 0) open_.erase(it);
 }
 
-Server::Server(asio::io_context& io, int listen_fd, RequestHandler& handler, const Config& config,
-               const Authorizer& authorizer)
+Server::Server(asio::io_context& io, int listen_fd, RequestHandler& handler, CommitGroup& group,
+               const Config& config, const Authorizer& authorizer)
     : io_(io),
       acceptor_(io, Protocol(), listen_fd),
       accept_retry_(io),
       handler_(handler),
+      group_(group),
       config_(config),
       limits_(std::make_shared<ConnectionLimits>(config.max_connections_per_uid, authorizer)) {}
 
@@ -70,7 +71,7 @@ void Server::accept_next() {
             [[maybe_unused]] auto n = ::send(socket.native_handle(), frame.data(), frame.size(),
                                              MSG_NOSIGNAL | MSG_DONTWAIT);
         } else {
-            std::make_shared<Session>(std::move(socket), *peer, handler_, limits_, config_.io_timeout,
+            std::make_shared<Session>(std::move(socket), *peer, handler_, group_, limits_, config_.io_timeout,
                                       config_.answer_timeout)
                 ->start();
         }

@@ -17,6 +17,8 @@
 
 namespace kotp::otpd {
 
+class CommitGroup;
+
 // Open connections per uid, so one unprivileged user cannot hold every slot. Never applied to
 // privileged callers: their concurrency is the login storm itself.
 class ConnectionLimits {
@@ -39,8 +41,8 @@ public:
     using Protocol = boost::asio::local::stream_protocol;
 
     // Takes ownership of a listening socket fd (bound by bind_listener or from systemd).
-    Server(boost::asio::io_context& io, int listen_fd, RequestHandler& handler, const Config& config,
-           const Authorizer& authorizer);
+    Server(boost::asio::io_context& io, int listen_fd, RequestHandler& handler, CommitGroup& group,
+           const Config& config, const Authorizer& authorizer);
 
     void start();
     void stop();
@@ -52,6 +54,7 @@ private:
     Protocol::acceptor acceptor_;
     boost::asio::steady_timer accept_retry_;
     RequestHandler& handler_;
+    CommitGroup& group_;
     const Config& config_;
     std::shared_ptr<ConnectionLimits> limits_;  // shared with the sessions
     bool stopping_ = false;

@@ -4,6 +4,7 @@
 #include <boost/asio/write.hpp>
 
 #include "kotp/codec.hpp"
+#include "commit_group.hpp"
 #include "kotp/wipe.hpp"
 #include "log.hpp"
 #include "server.hpp"
@@ -12,11 +13,13 @@ namespace kotp::otpd {
 
 namespace asio = boost::asio;
 
-Session::Session(Socket socket, Peer peer, RequestHandler& handler, std::shared_ptr<ConnectionLimits> limits,
+Session::Session(Socket socket, Peer peer, RequestHandler& handler, CommitGroup& group,
+                 std::shared_ptr<ConnectionLimits> limits,
                  std::chrono::seconds io_timeout, std::chrono::seconds answer_timeout)
     : socket_(std::move(socket)),
       peer_(peer),
       handler_(handler),
+      group_(group),
       limits_(std::move(limits)),
       io_timeout_(io_timeout),
       answer_timeout_(answer_timeout),
@@ -80,8 +83,20 @@ void Session::read_payload() {
 
 void Session::process() {
     timer_.cancel();
+    const bool grouped = group_.join();
     auto result = handler_.handle(peer_, state_, type_, payload_);
     wipe(payload_);
+    if (!grouped) return finish(std::move(result));  // committed on its own, or failed closed
+    group_.defer([self = shared_from_this(), result = std::move(result)](bool committed) mutable {
+        if (!committed) {
+            wipe(result.reply);
+            result = self->handler_.internal_failure(self->type_);
+        }
+        self->finish(std::move(result));
+    });
+}
+
+void Session::finish(HandlerResult result) {
     if (result.reply.empty()) return close();
     write_reply(std::move(result.reply), result.close);
 }

@@ -1,6 +1,7 @@
 // One client connection: read a frame (with a deadline for the whole frame, so a slow or silent
 // client is dropped), hand it to the RequestHandler, write the reply (with a deadline), repeat
-// until the handler says close.
+// until the handler says close. A reply that follows a state change waits for its group's
+// durable commit (commit_group.hpp).
 #pragma once
 
 #include <array>
@@ -16,13 +17,15 @@
 
 namespace kotp::otpd {
 
+class CommitGroup;
 class ConnectionLimits;
 
 class Session : public std::enable_shared_from_this<Session> {
 public:
     using Socket = boost::asio::local::stream_protocol::socket;
 
-    Session(Socket socket, Peer peer, RequestHandler& handler, std::shared_ptr<ConnectionLimits> limits,
+    Session(Socket socket, Peer peer, RequestHandler& handler, CommitGroup& group,
+            std::shared_ptr<ConnectionLimits> limits,
             std::chrono::seconds io_timeout, std::chrono::seconds answer_timeout);
     ~Session();
     Session(const Session&) = delete;
@@ -35,12 +38,14 @@ private:
     void read_header();
     void read_payload();
     void process();
+    void finish(HandlerResult result);
     void write_reply(std::vector<std::uint8_t> frame, bool close_after);
     void close();
 
     Socket socket_;
     Peer peer_;
     RequestHandler& handler_;
+    CommitGroup& group_;
     // Shared with the server: a session may be destroyed after the server (by the io_context's
     // destructor, with handlers that never ran after a stop) and must still release its slot.
     std::shared_ptr<ConnectionLimits> limits_;

@@ -285,8 +285,12 @@ void SqliteStore::probe_writable() {
 }
 
 void SqliteStore::fail(int rc, std::string message) {
-    if (is_file_failure(rc)) needs_reopen_ = true;
-    throw StoreError(message + " (" + sqlite3_errstr(rc) + ", code " + std::to_string(rc) + ")");
+    message += std::string(" (") + sqlite3_errstr(rc) + ", code " + std::to_string(rc) + ")";
+    if (is_file_failure(rc)) {
+        needs_reopen_ = true;
+        if (group_ && group_failure_.empty()) group_failure_ = message;
+    }
+    throw StoreError(message);
 }
 
 void SqliteStore::exec(const char* sql) {
@@ -331,14 +335,71 @@ void SqliteStore::migrate() {
 }
 
 void SqliteStore::begin() {
+    if (group_) {
+        if (!group_failure_.empty()) throw StoreError(group_failure_);
+        exec("SAVEPOINT txn");
+        ++nested_;
+        return;
+    }
     reopen_if_failed();
     exec("BEGIN IMMEDIATE");
 }
-void SqliteStore::commit() { exec("COMMIT"); }
+
+void SqliteStore::commit() {
+    if (!group_) return exec("COMMIT");
+    // Folds the savepoint into the group; nothing is durable until commit_group().
+    exec("RELEASE txn");
+    --nested_;
+}
+
 void SqliteStore::rollback() noexcept {
+    if (group_) {
+        if (nested_ == 0) return;
+        --nested_;
+        // A file failure may have cost the whole transaction (SQLite rolls it back by itself on
+        // some I/O errors): then nothing of the group can be trusted, and it fails as a whole.
+        if (group_failure_.empty() && !needs_reopen_ && db_ != nullptr && !sqlite3_get_autocommit(db_) &&
+            sqlite3_exec(db_, "ROLLBACK TO txn; RELEASE txn", nullptr, nullptr, nullptr) == SQLITE_OK)
+            return;
+        if (group_failure_.empty()) group_failure_ = "a storage failure inside a group of transactions";
+        return;
+    }
     if (db_ != nullptr && !sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     // Let go of the file at once rather than at the next request, so that nothing of otpd's
     // holds a file system that the administrator wants to unmount and repair.
+    if (needs_reopen_) close_connection();
+}
+
+void SqliteStore::begin_group() {
+    if (group_) throw StoreError("a group of transactions is already open");
+    reopen_if_failed();
+    exec("BEGIN IMMEDIATE");
+    group_ = true;
+    nested_ = 0;
+    group_failure_.clear();
+}
+
+void SqliteStore::commit_group() {
+    if (!group_) throw StoreError("no group of transactions is open");
+    if (nested_ != 0 || !group_failure_.empty()) {
+        const std::string why = group_failure_.empty() ? "a transaction of the group was left open" : group_failure_;
+        rollback_group();
+        throw StoreError(why);
+    }
+    try {
+        exec("COMMIT");  // the one fsync for every transaction of the group
+    } catch (...) {
+        rollback_group();
+        throw;
+    }
+    group_ = false;
+}
+
+void SqliteStore::rollback_group() noexcept {
+    group_ = false;
+    nested_ = 0;
+    group_failure_.clear();
+    if (db_ != nullptr && !sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     if (needs_reopen_) close_connection();
 }
 
@@ -685,6 +746,9 @@ std::map<std::uint32_t, std::int64_t> SqliteStore::sealed_key_ids() {
     return out;
 }
 
-void SqliteStore::checkpoint() { exec("PRAGMA wal_checkpoint(TRUNCATE)"); }
+void SqliteStore::checkpoint() {
+    if (group_) throw StoreError("a checkpoint cannot run inside a group of transactions");
+    exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
 
 }  // namespace kotp::otpd

@@ -28,6 +28,10 @@ public:
     void begin() override;
     void commit() override;
     void rollback() noexcept override;
+    void begin_group() override;
+    void commit_group() override;
+    void rollback_group() noexcept override;
+    bool in_group() const noexcept override { return group_; }
 
     std::optional<UserRecord> find_user(std::string_view name) override;
     std::int64_t insert_user(const UserRecord& user) override;
@@ -90,6 +94,9 @@ private:
 
     sqlite3* db_ = nullptr;
     bool needs_reopen_ = false;
+    bool group_ = false;           // a group transaction is open (begin_group)
+    unsigned nested_ = 0;          // transactions open inside it, as savepoints
+    std::string group_failure_;    // why the group can no longer commit; empty while it can
     std::string path_;
     std::map<const char*, std::unique_ptr<Statement>> statements_;
 };

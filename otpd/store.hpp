@@ -131,6 +131,17 @@ public:
     virtual void commit() = 0;
     virtual void rollback() noexcept = 0;
 
+    // Group commit (commit_group.hpp). Between begin_group() and commit_group(), begin() and
+    // commit() nest inside the group: commit() makes nothing durable and commit_group() makes
+    // all of them durable at once; the caller holds back every reply until it returns. A
+    // rollback() undoes only its own transaction, unless the failure may have undone more (a file
+    // failure): then the whole group fails and commit_group() throws. A store without groups
+    // keeps these defaults, and every commit() is durable on its own.
+    virtual void begin_group() {}
+    virtual void commit_group() {}
+    virtual void rollback_group() noexcept {}
+    virtual bool in_group() const noexcept { return false; }
+
     virtual std::optional<UserRecord> find_user(std::string_view name) = 0;
     virtual std::int64_t insert_user(const UserRecord& user) = 0;
     // Writes state, failures, reason, suspended_by_admin, suspended_at, last_login.
