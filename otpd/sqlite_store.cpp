@@ -337,18 +337,18 @@ void SqliteStore::migrate() {
 void SqliteStore::begin() {
     if (group_) {
         if (!group_failure_.empty()) throw StoreError(group_failure_);
-        exec("SAVEPOINT txn");
+        prepare("SAVEPOINT txn").run();
         ++nested_;
         return;
     }
     reopen_if_failed();
-    exec("BEGIN IMMEDIATE");
+    prepare("BEGIN IMMEDIATE").run();
 }
 
 void SqliteStore::commit() {
-    if (!group_) return exec("COMMIT");
+    if (!group_) return prepare("COMMIT").run();
     // Folds the savepoint into the group; nothing is durable until commit_group().
-    exec("RELEASE txn");
+    prepare("RELEASE txn").run();
     --nested_;
 }
 
@@ -373,7 +373,7 @@ void SqliteStore::rollback() noexcept {
 void SqliteStore::begin_group() {
     if (group_) throw StoreError("a group of transactions is already open");
     reopen_if_failed();
-    exec("BEGIN IMMEDIATE");
+    prepare("BEGIN IMMEDIATE").run();
     group_ = true;
     nested_ = 0;
     group_failure_.clear();
@@ -387,7 +387,7 @@ void SqliteStore::commit_group() {
         throw StoreError(why);
     }
     try {
-        exec("COMMIT");  // the one fsync for every transaction of the group
+        prepare("COMMIT").run();  // the one fsync for every transaction of the group
     } catch (...) {
         rollback_group();
         throw;
