@@ -37,7 +37,10 @@ Server::Server(asio::io_context& io, int listen_fd, RequestHandler& handler, Com
       config_(config),
       limits_(std::make_shared<ConnectionLimits>(config.max_connections_per_uid, authorizer)) {}
 
-void Server::start() { accept_next(); }
+void Server::start() {
+    acceptor_.non_blocking(true);
+    accept_next();
+}
 
 void Server::stop() {
     stopping_ = true;
@@ -59,24 +62,42 @@ void Server::accept_next() {
             });
             return;
         }
-        const auto peer = peer_of(socket.native_handle());
-        if (!peer) {
-            log_line(LogLevel::Warning, "connection without peer credentials dropped");
-        } else if (!limits_->try_acquire(*peer)) {
-            log_line(LogLevel::Warning, "KS1012 connection refused: uid=" + std::to_string(peer->uid) +
-                                            " already has " + std::to_string(config_.max_connections_per_uid) +
-                                            " open connections");
-            // Best effort: the frame is small enough for the socket buffer, never blocks.
-            const auto frame = error_frame(wire::Status::Busy);
-            [[maybe_unused]] auto n = ::send(socket.native_handle(), frame.data(), frame.size(),
-                                             MSG_NOSIGNAL | MSG_DONTWAIT);
-        } else {
-            std::make_shared<Session>(std::move(socket), *peer, handler_, group_, limits_, config_.io_timeout,
-                                      config_.answer_timeout)
-                ->start();
-        }
+        admit(std::move(socket));
+        drain_backlog();
         accept_next();
     });
+}
+
+// A storm of logins queues connections in the listen backlog faster than one accept per turn
+// of the io_context takes them: take what is waiting now, so that their requests share the
+// next group commit instead of one commit each.
+void Server::drain_backlog() {
+    for (int i = 0; i < kAcceptBurst && !stopping_; ++i) {
+        boost::system::error_code ec;
+        Protocol::socket socket(io_);
+        acceptor_.accept(socket, ec);  // the acceptor is non-blocking: never waits
+        if (ec) return;  // would block, or an error that the next async_accept reports
+        admit(std::move(socket));
+    }
+}
+
+void Server::admit(Protocol::socket socket) {
+    const auto peer = peer_of(socket.native_handle());
+    if (!peer) {
+        log_line(LogLevel::Warning, "connection without peer credentials dropped");
+    } else if (!limits_->try_acquire(*peer)) {
+        log_line(LogLevel::Warning, "KS1012 connection refused: uid=" + std::to_string(peer->uid) +
+                                        " already has " + std::to_string(config_.max_connections_per_uid) +
+                                        " open connections");
+        // Best effort: the frame is small enough for the socket buffer, never blocks.
+        const auto frame = error_frame(wire::Status::Busy);
+        [[maybe_unused]] auto n = ::send(socket.native_handle(), frame.data(), frame.size(),
+                                         MSG_NOSIGNAL | MSG_DONTWAIT);
+    } else {
+        std::make_shared<Session>(std::move(socket), *peer, handler_, group_, limits_, config_.io_timeout,
+                                  config_.answer_timeout)
+            ->start();
+    }
 }
 
 }  // namespace kotp::otpd

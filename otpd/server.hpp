@@ -49,6 +49,10 @@ public:
 
 private:
     void accept_next();
+    void drain_backlog();
+    void admit(Protocol::socket socket);
+
+    static constexpr int kAcceptBurst = 64;  // connections taken from the backlog per turn
 
     boost::asio::io_context& io_;
     Protocol::acceptor acceptor_;
