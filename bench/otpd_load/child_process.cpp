@@ -2,7 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,8 +12,6 @@
 #include <fstream>
 #include <thread>
 
-extern char** environ;
-
 namespace kotp::bench {
 
 ChildProcess::~ChildProcess() {
@@ -21,25 +19,56 @@ ChildProcess::~ChildProcess() {
 }
 
 bool ChildProcess::start(const std::vector<std::string>& argv, const std::string& log_path, std::string& error) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
-    pid_t pid = -1;
-    const int rc = ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-        error = "cannot start " + argv[0] + ": " + std::strerror(rc);
+    // The child tells an exec failure through this pipe (closed on a successful exec).
+    int report[2];
+    if (::pipe2(report, O_CLOEXEC) != 0) {
+        error = std::string("pipe: ") + std::strerror(errno);
         return false;
     }
+    const pid_t parent = ::getpid();
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        error = std::string("fork: ") + std::strerror(errno);
+        ::close(report[0]);
+        ::close(report[1]);
+        return false;
+    }
+    if (pid == 0) {
+        // Only async-signal-safe calls from here to exec. If kotp-load dies, even by SIGKILL
+        // (a test timeout), its otpd gets SIGTERM instead of living on.
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (::getppid() != parent) ::_exit(127);
+        const int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+        const int out = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        int err = 0;
+        if (in < 0 || out < 0 || ::dup2(in, STDIN_FILENO) < 0 || ::dup2(out, STDOUT_FILENO) < 0 ||
+            ::dup2(out, STDERR_FILENO) < 0)
+            err = errno;
+        if (err == 0) {
+            ::execv(args[0], args.data());
+            err = errno;
+        }
+        [[maybe_unused]] const auto n = ::write(report[1], &err, sizeof err);
+        ::_exit(127);
+    }
+    ::close(report[1]);
+    int err = 0;
+    ssize_t n = 0;
+    while ((n = ::read(report[0], &err, sizeof err)) < 0 && errno == EINTR) {
+    }
+    ::close(report[0]);
     pid_ = pid;
     reaped_ = false;
     ended_.clear();
     code_ = -1;
+    if (n == static_cast<ssize_t>(sizeof err)) {
+        wait_for(std::chrono::seconds(5));
+        error = "cannot start " + argv[0] + ": " + std::strerror(err);
+        return false;
+    }
     return true;
 }
 

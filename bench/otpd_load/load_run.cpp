@@ -1,7 +1,10 @@
 #include "load_run.hpp"
 
+#include "interrupt.hpp"
+
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <thread>
@@ -47,6 +50,8 @@ LoadResult run_load(const LoadSettings& settings, const RunLength& length, std::
                                           std::chrono::duration<double>(length.warmup_seconds));
     Clock::time_point measure_end{};
     for (;;) {
+        if (const int sig = interrupted(); sig != 0)
+            control.abort(std::string("interrupted by ") + strsignal(sig));
         if (!otpd.running()) {
             result.otpd_died = true;
             control.abort("otpd ended during the load (" + otpd.how_it_ended() + ")");
@@ -67,7 +72,7 @@ LoadResult run_load(const LoadSettings& settings, const RunLength& length, std::
         } else if (phase == Phase::Measure && length.verifications == 0 && now >= measure_end) {
             control.end_measurement();
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     // Drain: the exchanges under way finish (each within the timeout) while otpd is watched.
     while (finished.load() < threads.size()) {
@@ -75,7 +80,7 @@ LoadResult run_load(const LoadSettings& settings, const RunLength& length, std::
             result.otpd_died = true;
             control.abort("otpd ended during the load (" + otpd.how_it_ended() + ")");
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     for (auto& t : threads) t.join();
 

@@ -281,6 +281,8 @@ void LoadWorker::on_frame(Slot& s, wire::MessageType type, std::span<const std::
 }
 
 void LoadWorker::on_prompt(Slot& s, const wire::AuthStep& step) {
+    // Always a prompt: choose() never lets a user reach the suspension threshold, so a refusal
+    // here (KS1005, or KS1015 from a host limit) is a mismatch.
     const Expected e = expected_begin(model_[s.user], settings_.rules);
     if (!same_reply(e, step))
         return mismatch(s, "AuthBegin: expected " + reply_text(e.outcome, e.status, e.attempts_left) + ", got " +

@@ -13,6 +13,7 @@
 #include "bench_state.hpp"
 #include "child_process.hpp"
 #include "fast_hotp.hpp"
+#include "interrupt.hpp"
 #include "load_run.hpp"
 #include "options.hpp"
 #include "otpd_setup.hpp"
@@ -179,6 +180,7 @@ int run(const Options& options) {
 
 int main(int argc, char** argv) {
     std::signal(SIGPIPE, SIG_IGN);
+    catch_interrupts();
     const auto parsed = parse_options(argc, argv);
     if (!parsed.options) {
         (parsed.exit_code == 0 ? std::cout : std::cerr) << parsed.message;

@@ -1,10 +1,13 @@
 #include "otpd_setup.hpp"
 
+#include "interrupt.hpp"
+
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -71,6 +74,10 @@ bool start_otpd(const std::string& otpd_path, const StatePaths& paths, const Otp
                     paths.otpd_log + ":\n" + tail_of_file(paths.otpd_log, 15);
             return false;
         }
+        if (const int sig = interrupted(); sig != 0) {
+            error = std::string("interrupted by ") + strsignal(sig) + " while otpd started";
+            return false;
+        }
         if (std::chrono::steady_clock::now() >= deadline) {
             error = "otpd did not accept connections within " + std::to_string(static_cast<int>(limit_seconds)) +
                     " s; the end of " + paths.otpd_log + ":\n" + tail_of_file(paths.otpd_log, 15);
@@ -87,7 +94,13 @@ bool import_users(const std::string& admin_path, const StatePaths& paths, std::u
     const std::vector<std::string> argv = {admin_path, "--socket", paths.socket, "--timeout", "120", "--json",
                                            "import",   "--format", "csv",        paths.csv};
     if (!admin.start(argv, paths.import_log, error)) return false;
-    admin.wait_for(std::chrono::hours(24));
+    while (!admin.wait_for(std::chrono::milliseconds(100))) {
+        if (const int sig = interrupted(); sig != 0) {
+            admin.stop(std::chrono::seconds(10));
+            error = std::string("interrupted by ") + strsignal(sig) + " during the import";
+            return false;
+        }
+    }
     const std::string log = tail_of_file(paths.import_log, 15);
     if (admin.exit_code() != 0) {
         error = "kotp-admin import failed (" + admin.how_it_ended() + "):\n" + log;
