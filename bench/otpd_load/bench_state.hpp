@@ -1,0 +1,69 @@
+// kotp-load's state directory: otpd's configuration, socket, database and log, the users'
+// secrets, and a manifest so that a later run can reuse an enrolment (1,000,000 users take a
+// while to import):
+//
+//   DIR/kotp-load.manifest   users, token type, whether the saved model matches the database
+//   DIR/otpd.conf, otpd.sock, otpd.log, import.log
+//   DIR/otpd-state/          otpd's state_dir (kotp.db, master.key)
+//   DIR/secrets.bin          20 random bytes per user (mode 0600; throwaway users of the bench)
+//   DIR/model.bin            each user's counter or last step and failure count after the run
+//   DIR/users.csv            the import file (mode 0600), deleted once imported
+//
+// A run marks the manifest unclean before it sends anything, and clean again only after it
+// saved the model of a run in which every outcome was the predicted one: a state whose model
+// may differ from otpd's database is enrolled afresh, never reused.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "options.hpp"
+#include "token_model.hpp"
+
+namespace kotp::bench {
+
+struct StatePaths {
+    std::string dir, manifest, config, socket, otpd_state, otpd_log, import_log, secrets, model, csv;
+};
+
+StatePaths state_paths(const std::string& dir);
+
+// "load0000042": the name of user i (at most kMaxUsers users: 7 digits).
+std::string user_name(std::uint32_t index);
+
+struct Manifest {
+    std::uint32_t users = 0;
+    TokenChoice token = TokenChoice::Hotp;
+    bool clean = false;
+    double enrol_seconds = 0;  // the import that made this state
+};
+
+struct PreparedState {
+    bool reused = false;
+    double enrol_seconds = 0;                 // reused: the earlier import's time
+    std::vector<std::uint8_t> secrets;        // kSecretSize bytes per user
+    std::vector<UserModel> model;
+};
+
+enum class PrepareError { None, NotOurs, Failed };
+
+// Reuses DIR when its manifest matches (users, token) and is clean; otherwise removes what an
+// earlier run left there, makes new secrets and writes an unclean manifest. A DIR that exists,
+// is not empty and has no manifest is not touched (NotOurs).
+PreparedState prepare_state(const Options& options, const StatePaths& paths, PrepareError& failure,
+                            std::string& error);
+
+bool write_manifest(const StatePaths& paths, const Manifest& manifest, std::string& error);
+
+// The import file: user,secret-base32,type (mode 0600).
+bool write_users_csv(const StatePaths& paths, const std::vector<std::uint8_t>& secrets, TokenChoice token,
+                     std::string& error);
+
+bool save_model(const StatePaths& paths, const std::vector<UserModel>& model, std::string& error);
+
+// Removes everything kotp-load put in DIR, and DIR itself if that leaves it empty.
+void remove_state(const StatePaths& paths);
+
+}  // namespace kotp::bench
