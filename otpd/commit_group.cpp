@@ -6,6 +6,18 @@
 
 namespace kotp::otpd {
 
+CommitGroup::CommitGroup(boost::asio::io_context& io, Store& store)
+    : io_(io), store_(store), syncer_([this] { run_syncer(); }) {}
+
+CommitGroup::~CommitGroup() {
+    {
+        std::lock_guard lock(mutex_);
+        stop_ = true;
+    }
+    wake_.notify_one();
+    syncer_.join();
+}
+
 bool CommitGroup::join() {
     if (open_) return true;
     try {
@@ -28,11 +40,11 @@ void CommitGroup::outside(std::function<void()> fn) {
 }
 
 void CommitGroup::commit() {
-    bool committed = true;
+    bool written = true;
     try {
         store_.commit_group();
     } catch (const std::exception& e) {
-        committed = false;
+        written = false;
         if (on_failure_) on_failure_(e.what());
     }
     open_ = false;
@@ -40,16 +52,58 @@ void CommitGroup::commit() {
     if (held_.size() > largest_) largest_ = held_.size();
     auto replies = std::move(held_);
     held_.clear();
-    for (auto& reply : replies) {
-        try {
-            reply(committed);
-        } catch (const std::exception& e) {
-            log_line(LogLevel::Error, std::string("KS1010 cannot send a reply: ") + e.what());
+    if (!written) {
+        for (auto& reply : replies) reply(false);
+    } else if (!replies.empty()) {
+        written_.push_back(Written{++written_seq_, std::move(replies)});
+        if (!waiting_) waiting_.emplace(io_.get_executor());
+        {
+            std::lock_guard lock(mutex_);
+            to_sync_ = written_seq_;
         }
+        wake_.notify_one();
     }
     auto after = std::move(after_);
     after_.clear();
     for (auto& fn : after) fn();
+}
+
+// io thread: the replies of every group up to `synced` leave, or fail closed.
+void CommitGroup::release(std::uint64_t synced, bool ok, const std::string& error) {
+    if (!ok) {
+        store_.sync_failed();
+        if (on_failure_) on_failure_(error);
+    }
+    while (!written_.empty() && written_.front().seq <= synced) {
+        auto group = std::move(written_.front());
+        written_.pop_front();
+        for (auto& reply : group.replies) {
+            try {
+                reply(ok);
+            } catch (const std::exception& e) {
+                log_line(LogLevel::Error, std::string("KS1010 cannot send a reply: ") + e.what());
+            }
+        }
+    }
+    if (written_.empty()) waiting_.reset();
+}
+
+void CommitGroup::run_syncer() {
+    std::uint64_t synced = 0;
+    for (;;) {
+        std::uint64_t target = 0;
+        {
+            std::unique_lock lock(mutex_);
+            wake_.wait(lock, [&] { return stop_ || to_sync_ > synced; });
+            if (stop_) return;
+            target = to_sync_;
+        }
+        // Every group up to `target` was written before this sync began.
+        std::string error;
+        const bool ok = store_.sync_committed(error);
+        synced = target;
+        boost::asio::post(io_, [this, target, ok, error = std::move(error)] { release(target, ok, error); });
+    }
 }
 
 }  // namespace kotp::otpd

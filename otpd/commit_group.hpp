@@ -11,12 +11,24 @@
 // The group closes when the work queued before its commit has run: join() posts the commit
 // behind every completion the reactor has already handed over, so a storm fills the group and a
 // lone login commits at once.
+//
+// The disk wait happens on a thread of its own: the io thread writes a group and goes on with
+// the next one while the syncer makes the written groups durable (Store::sync_committed); the
+// replies of a group leave, on the io thread, only after a sync that began after the group was
+// written has returned.
 #pragma once
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <condition_variable>
 #include <cstddef>
+#include <cstdint>
+#include <deque>
 #include <functional>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store.hpp"
@@ -27,7 +39,8 @@ class CommitGroup {
 public:
     using Reply = std::function<void(bool committed)>;
 
-    CommitGroup(boost::asio::io_context& io, Store& store) : io_(io), store_(store) {}
+    CommitGroup(boost::asio::io_context& io, Store& store);
+    ~CommitGroup();
     CommitGroup(const CommitGroup&) = delete;
     CommitGroup& operator=(const CommitGroup&) = delete;
 
@@ -41,8 +54,8 @@ public:
     // Holds a reply until the open group has committed (committed = true) or failed.
     void defer(Reply reply);
 
-    // Runs fn outside any group: now when none is open, otherwise right after the open one
-    // commits (a rekey batch, which must not share the fate of other requests, and whose WAL
+    // Runs fn outside any group: now when none is open, otherwise right after the open one is
+    // written (a rekey batch, which must not share the fate of other requests, and whose WAL
     // checkpoint needs no open transaction).
     void outside(std::function<void()> fn);
 
@@ -51,7 +64,14 @@ public:
     std::size_t largest() const { return largest_; }
 
 private:
+    struct Written {
+        std::uint64_t seq = 0;
+        std::vector<Reply> replies;
+    };
+
     void commit();
+    void release(std::uint64_t synced, bool ok, const std::string& error);
+    void run_syncer();
 
     boost::asio::io_context& io_;
     Store& store_;
@@ -61,6 +81,19 @@ private:
     std::vector<std::function<void()>> after_;
     std::size_t groups_ = 0;
     std::size_t largest_ = 0;
+
+    // io thread: groups written, waiting for a sync, oldest first; the work guard keeps the
+    // io_context running while any wait.
+    std::deque<Written> written_;
+    std::uint64_t written_seq_ = 0;
+    std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> waiting_;
+
+    // Shared with the syncer thread.
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::uint64_t to_sync_ = 0;  // the newest group written
+    bool stop_ = false;
+    std::thread syncer_;
 };
 
 }  // namespace kotp::otpd

@@ -32,6 +32,8 @@ public:
     void commit_group() override;
     void rollback_group() noexcept override;
     bool in_group() const noexcept override { return group_; }
+    bool sync_committed(std::string& error) noexcept override;
+    void sync_failed() noexcept override { needs_reopen_ = true; }
 
     std::optional<UserRecord> find_user(std::string_view name) override;
     std::int64_t insert_user(const UserRecord& user) override;
@@ -82,6 +84,7 @@ private:
     void exec(const char* sql);
     void migrate();
     void check_integrity();
+    void sync_new_log();
     void probe_writable();
     // The connection: opened at start, closed after a file failure (disk full, read-only, I/O
     // error, damage), opened again by the next request that needs it.

@@ -142,6 +142,17 @@ public:
     virtual void rollback_group() noexcept {}
     virtual bool in_group() const noexcept { return false; }
 
+    // Durability apart from the commit (commit_group.hpp): commit_group() may return before the
+    // group is on disk; sync_committed() then makes every group committed before the call
+    // durable, and no reply of those groups may leave before it returns true. It may run on
+    // another thread than every other call. A failed sync makes the store reopen (sync_failed).
+    // A store whose commit_group() is durable keeps these defaults.
+    virtual bool sync_committed(std::string& error) noexcept {
+        (void)error;
+        return true;
+    }
+    virtual void sync_failed() noexcept {}
+
     virtual std::optional<UserRecord> find_user(std::string_view name) = 0;
     virtual std::int64_t insert_user(const UserRecord& user) = 0;
     // Writes state, failures, reason, suspended_by_admin, suspended_at, last_login.
