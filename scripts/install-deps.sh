@@ -23,6 +23,8 @@ packages=(
   debhelper lintian systemd systemd-container debootstrap
   # the fault tests: a private mount namespace (nsenter, setpriv, losetup) and an ext4 image
   util-linux mount e2fsprogs
+  # the benchmark suite (bench/): its regression guard's report, and the PAM-path peer
+  python3 libpam-oath
   # the fuzz targets (scripts/fuzz.sh): clang 14 and its runtimes (libFuzzer, ASan, UBSan)
   clang libclang-rt-14-dev
 )
