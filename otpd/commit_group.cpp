@@ -41,8 +41,9 @@ void CommitGroup::outside(std::function<void()> fn) {
 
 void CommitGroup::commit() {
     bool written = true;
+    bool changed = true;
     try {
-        store_.commit_group();
+        changed = store_.commit_group();
     } catch (const std::exception& e) {
         written = false;
         if (on_failure_) on_failure_(e.what());
@@ -54,6 +55,14 @@ void CommitGroup::commit() {
     held_.clear();
     if (!written) {
         for (auto& reply : replies) reply(false);
+    } else if (!changed && written_.empty()) {
+        // Nothing written now and nothing waiting for the disk: no sync to wait for (a BEGIN
+        // that only prompts, one login at a time).
+        for (auto& reply : replies) reply(true);
+    } else if (!changed) {
+        // Behind the groups still waiting: their replies first, then these, with no new sync.
+        auto& last = written_.back().replies;
+        for (auto& reply : replies) last.push_back(std::move(reply));
     } else if (!replies.empty()) {
         written_.push_back(Written{++written_seq_, std::move(replies)});
         if (!waiting_) waiting_.emplace(io_.get_executor());

@@ -395,9 +395,10 @@ void SqliteStore::begin_group() {
     group_ = true;
     nested_ = 0;
     group_failure_.clear();
+    changes_at_group_ = sqlite3_total_changes64(db_);
 }
 
-void SqliteStore::commit_group() {
+bool SqliteStore::commit_group() {
     if (!group_) throw StoreError("no group of transactions is open");
     if (nested_ != 0 || !group_failure_.empty()) {
         const std::string why = group_failure_.empty() ? "a transaction of the group was left open" : group_failure_;
@@ -411,6 +412,7 @@ void SqliteStore::commit_group() {
         throw;
     }
     group_ = false;
+    return sqlite3_total_changes64(db_) != changes_at_group_;
 }
 
 // The write-ahead log is opened by name for each sync: fdatasync flushes the file whichever

@@ -29,7 +29,7 @@ public:
     void commit() override;
     void rollback() noexcept override;
     void begin_group() override;
-    void commit_group() override;
+    bool commit_group() override;
     void rollback_group() noexcept override;
     bool in_group() const noexcept override { return group_; }
     bool sync_committed(std::string& error) noexcept override;
@@ -98,7 +98,8 @@ private:
     sqlite3* db_ = nullptr;
     bool needs_reopen_ = false;
     bool group_ = false;           // a group transaction is open (begin_group)
-    unsigned nested_ = 0;          // transactions open inside it, as savepoints
+    unsigned nested_ = 0;
+    long long changes_at_group_ = 0;  // sqlite3_total_changes64 when the group began          // transactions open inside it, as savepoints
     std::string group_failure_;    // why the group can no longer commit; empty while it can
     std::string path_;
     std::map<const char*, std::unique_ptr<Statement>> statements_;

@@ -138,7 +138,8 @@ public:
     // failure): then the whole group fails and commit_group() throws. A store without groups
     // keeps these defaults, and every commit() is durable on its own.
     virtual void begin_group() {}
-    virtual void commit_group() {}
+    // Returns whether the group changed anything (a group that only read needs no sync).
+    virtual bool commit_group() { return true; }
     virtual void rollback_group() noexcept {}
     virtual bool in_group() const noexcept { return false; }
 
