@@ -8,6 +8,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "secret_box.hpp"
 
@@ -439,8 +440,8 @@ bool SqliteStore::sync_committed(std::string& error) noexcept {
 void SqliteStore::sync_new_log() {
     std::string error;
     if (!sync_committed(error)) throw StoreError(error);
-    const auto slash = path_.find_last_of('/');
-    const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path_.substr(0, slash));
+    auto dir = std::filesystem::path(path_).parent_path().string();
+    if (dir.empty()) dir = ".";
     const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0 || ::fsync(fd) != 0) {
         const std::string why = std::strerror(errno);

@@ -367,13 +367,18 @@ std::string LoadWorker::describe_visit(const Slot& s) const {
            std::to_string(m.failures) + " failures)";
 }
 
+// The slot's user leaves the run (its state is no longer known) and the connection closes.
+void LoadWorker::retire_user(Slot& s) {
+    model_[s.user].retired = true;
+    if (s.last_accepted == static_cast<std::int64_t>(s.user)) s.last_accepted = -1;
+    close_slot(s);
+}
+
 void LoadWorker::mismatch(Slot& s, const std::string& what) {
     ++stats_.mismatches;
     if (stats_.mismatch_examples.size() < LoadStats::kExamples)
         stats_.mismatch_examples.push_back(describe_visit(s) + ": " + what);
-    model_[s.user].retired = true;
-    if (s.last_accepted == static_cast<std::int64_t>(s.user)) s.last_accepted = -1;
-    close_slot(s);
+    retire_user(s);
     s.stage = Stage::Idle;
     start_next(s, now_ns());
 }
@@ -383,9 +388,7 @@ void LoadWorker::fail(Slot& s, const std::string& what) {
     if (stats_.error_examples.size() < LoadStats::kExamples)
         stats_.error_examples.push_back(describe_visit(s) + ": " + what);
     // Whether otpd recorded the answer is unknown: the user's state no longer is.
-    model_[s.user].retired = true;
-    if (s.last_accepted == static_cast<std::int64_t>(s.user)) s.last_accepted = -1;
-    close_slot(s);
+    retire_user(s);
     s.stage = Stage::Pause;
     s.wake_ns = now_ns() + kPauseAfterErrorNs;
     if (control_.errors.fetch_add(1) + 1 == kErrorsBeforeAbort)

@@ -104,6 +104,7 @@ private:
     void on_prompt(Slot& s, const wire::AuthStep& step);
     void on_final(Slot& s, const wire::AuthStep& step);
     void close_slot(Slot& s);
+    void retire_user(Slot& s);
     void fail(Slot& s, const std::string& what);
     void mismatch(Slot& s, const std::string& what);
     void check_timers(std::int64_t now);
