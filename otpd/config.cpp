@@ -12,6 +12,7 @@
 #include <set>
 
 #include "kotp/date_text.hpp"
+#include "pg_session.hpp"
 
 namespace kotp::otpd {
 namespace {
@@ -115,6 +116,22 @@ Setter groups_key() {
     };
 }
 
+Setter storage_key() {
+    return [](std::string_view v, Config& c) -> std::string {
+        if (v == "sqlite") {
+            c.storage.clear();
+            return {};
+        }
+        const bool url = v.starts_with("postgresql://") || v.starts_with("postgres://");
+        if (!url && v.find('=') == std::string_view::npos)
+            return "must be sqlite, a postgresql:// URL or a libpq key=value connection string";
+        if (v.size() > 4096) return "is too long";
+        if (auto why = check_pg_conninfo(std::string(v)); !why.empty()) return why;
+        c.storage = std::string(v);
+        return {};
+    };
+}
+
 Setter unenrolled_key() {
     return [](std::string_view v, Config& c) -> std::string {
         if (v == "deny") c.unenrolled = UnenrolledPolicy::Deny;
@@ -141,6 +158,8 @@ const std::map<std::string, Setter, std::less<>>& setters() {
         {"state_dir", path_key(&Config::state_dir)},
         {"database", path_key(&Config::database)},
         {"master_key", path_key(&Config::master_key)},
+        {"storage", storage_key()},
+        {"storage_password_file", path_key(&Config::storage_password_file)},
         {"issuer", text_key(&Config::issuer, 64, false)},
         {"prompt", text_key(&Config::prompt, 200, false)},
         {"contact", text_key(&Config::contact, 200, false)},

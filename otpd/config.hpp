@@ -25,6 +25,11 @@ struct Config {
     std::string state_dir = "/var/lib/otpd";
     std::string database;    // empty: <state_dir>/kotp.db
     std::string master_key;  // empty: <state_dir>/master.key
+    // Where users, tokens and the audit live: empty (`storage = sqlite`) for the SQLite file
+    // `database`; else a PostgreSQL URL or libpq key=value string that several otpd share
+    // (docs/CLUSTER.md). Never a password: that is read from storage_password_file.
+    std::string storage;
+    std::string storage_password_file;
     std::string issuer = "kotp";  // shown in authenticator apps next to the account
     std::string prompt = "Verification code: ";
     std::string contact = "your system administrator";  // named in the suspension message

@@ -31,6 +31,8 @@
 #include "secret_box.hpp"
 #include "server.hpp"
 #include "sqlite_store.hpp"
+#include "pg_session.hpp"
+#include "store_open.hpp"
 #include "uid_map.hpp"
 #include "verifier.hpp"
 
@@ -76,16 +78,30 @@ int run(const kotp::otpd::Config& config) {
 
     OsRandom random;
     SystemClock clock;
-    if (!key_file_fits_database(config.master_key_path(), config.database_path(), error)) return fail(error);
+    // SQLite: the key check looks at the file before the store creates it. A shared database:
+    // the store first, because whether a key may be made depends on what the database holds.
+    std::unique_ptr<Store> store;
+    const bool shared = !config.storage.empty();
+    if (shared) {
+        try {
+            store = open_shared_store(config);
+        } catch (const StoreError& e) {
+            return fail(e.what());
+        }
+        error = check_key_file_for_shared_store(config, *store);
+        if (!error.empty()) return fail(error);
+    } else if (!key_file_fits_database(config.master_key_path(), config.database_path(), error)) {
+        return fail(error);
+    }
     auto keys = load_or_create_master_keys(config.master_key_path(), random, error);
     if (!keys) return fail(error);
-
-    std::unique_ptr<SqliteStore> store;
     try {
-        store = std::make_unique<SqliteStore>(config.database_path());
+        if (!shared) store = std::make_unique<SqliteStore>(config.database_path());
+        if (shared) error = check_keys_match_shared_store(config, *keys, *store);
     } catch (const StoreError& e) {
         return fail(e.what());
     }
+    if (!error.empty()) return fail(error);
 
     boost::asio::io_context io(1);
     SecretBox box(*keys, random);
@@ -133,7 +149,7 @@ int run(const kotp::otpd::Config& config) {
     log_line(LogLevel::Notice, "otpd " KOTP_VERSION " serving " +
                                    (listener.activated ? std::string("a socket passed by systemd")
                                                        : config.socket_path) +
-                                   ", database " + config.database_path() +
+                                   ", " + storage_description(config) +
                                    ", lockout after " + std::to_string(config.lockout_threshold) + " failures");
     sd_notifyf(0, "READY=1\nSTATUS=serving %s", config.socket_path.c_str());
     io.run();
@@ -189,6 +205,7 @@ int main(int argc, char** argv) {
     if (check_only) {
         std::cout << "configuration " << config_path << " is valid\n"
                   << "socket = " << config.socket_path << "\nstate_dir = " << config.state_dir
+                  << "\nstorage = " << (config.storage.empty() ? "sqlite" : kotp::otpd::describe_pg_conninfo(config.storage))
                   << "\ndatabase = " << config.database_path() << "\nmaster_key = " << config.master_key_path()
                   << "\nlockout_threshold = " << config.lockout_threshold
                   << "\nlockout_duration = " << config.lockout_duration.count() << "s\nwindow = " << config.window

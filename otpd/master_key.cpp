@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <cerrno>
 #include <charconv>
@@ -244,6 +246,17 @@ bool replace_master_key_file(const std::string& path, const MasterKeys& keys, st
         return false;
     }
     return sync_parent_dir(path, error);
+}
+
+std::vector<std::uint8_t> key_check_value(const AesKey& key) {
+    static constexpr char kText[] = "kotp master key check 1";
+    std::vector<std::uint8_t> out(EVP_MAX_MD_SIZE);
+    unsigned length = 0;
+    if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(kText),
+             sizeof kText - 1, out.data(), &length) == nullptr)
+        return {};
+    out.resize(length);
+    return out;
 }
 
 }  // namespace kotp::otpd

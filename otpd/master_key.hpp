@@ -48,6 +48,11 @@ private:
 std::optional<MasterKeys> load_or_create_master_keys(const std::string& path, RandomSource& random,
                                                      std::string& error);
 
+// A value that tells keys apart without revealing them: HMAC-SHA256 of a fixed text under the key.
+// Stores several otpd share keep one per key id (Store::key_check), so that a node with another
+// key file under the same id is refused at start.
+std::vector<std::uint8_t> key_check_value(const AesKey& key);
+
 // Replaces the key file with `keys` (older keys first, the current key last) so that a crash at
 // any moment leaves either the old file or the new one, never a mix: a new file PATH.new
 // (0600, O_EXCL, owned by otpd's user) in the same directory, fsync, rename over PATH, fsync of

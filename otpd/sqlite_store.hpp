@@ -1,5 +1,6 @@
-// The embedded default store: one SQLite file in WAL mode with synchronous=FULL, so a commit is
-// on disk before commit() returns. otpd is its only writer. Schema migrations are numbered
+// The embedded default store: one SQLite file in WAL mode with synchronous=NORMAL and an
+// fdatasync of the log before any reply (commit() outside a group, sync_committed() for a group;
+// docs/PERFORMANCE.md has the argument). otpd is its only writer. Schema migrations are numbered
 // (PRAGMA user_version) and run at open. A damaged file (PRAGMA quick_check) is refused, never
 // rebuilt; after a file failure the connection is reopened by the next request (sqlite_store.cpp).
 #pragma once

@@ -216,6 +216,15 @@ public:
                                        const std::vector<std::uint8_t>& new_blob) = 0;
     // How many sealed secrets each master key id seals.
     virtual std::map<std::uint32_t, std::int64_t> sealed_key_ids() = 0;
+    // A check value of a master key (master_key.hpp: key_check_value), kept where several otpd
+    // share the store: returns the value stored for key_id, storing `mine` first if there is none.
+    // A node whose key file differs from the one that sealed the shared secrets then refuses to
+    // start, rather than sealing secrets the other nodes cannot open. A store one otpd alone uses
+    // keeps this default.
+    virtual std::vector<std::uint8_t> key_check(std::uint32_t key_id, const std::vector<std::uint8_t>& mine) {
+        (void)key_id;
+        return mine;
+    }
     // Moves committed pages out of the write-ahead log and empties it, so that images of pages
     // a rekey rewrote (old blobs) do not linger there. A no-op where there is no such log.
     virtual void checkpoint() = 0;
