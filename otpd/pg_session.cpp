@@ -60,9 +60,11 @@ std::size_t utf8_length(std::string_view s, std::size_t i) {
     return n;
 }
 
+}  // namespace
+
 // PostgreSQL's text holds no NUL and, in a UTF8 database, only valid UTF-8. A host name or a tty
 // from PAM may hold anything; such bytes are stored as \xNN, as the log shows them.
-std::string storable_text(std::string_view s) {
+std::string pg_storable_text(std::string_view s) {
     std::string out;
     out.reserve(s.size());
     for (std::size_t i = 0; i < s.size();) {
@@ -79,6 +81,8 @@ std::string storable_text(std::string_view s) {
     }
     return out;
 }
+
+namespace {
 
 struct ConninfoOptions {
     PQconninfoOption* options = nullptr;
@@ -136,7 +140,7 @@ PgParams& PgParams::add(std::int64_t v) {
 
 PgParams& PgParams::add(std::string_view text) {
     types_.push_back(kTextOid);
-    values_.push_back(storable_text(text));
+    values_.push_back(pg_storable_text(text));
     return *this;
 }
 

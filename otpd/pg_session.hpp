@@ -36,6 +36,10 @@ std::string check_pg_conninfo(const std::string& conninfo);
 // The conninfo with the host, port, user and database only, for log lines.
 std::string describe_pg_conninfo(const std::string& conninfo);
 
+// Text as PostgreSQL's text can hold it: bytes that are NUL or not UTF-8 become \xNN (as the log
+// shows them). Every text parameter goes through this.
+std::string pg_storable_text(std::string_view text);
+
 // Parameters of one statement, sent in binary: bigint, text or bytea.
 class PgParams {
 public:

@@ -14,10 +14,6 @@ namespace kotp::otpd {
 // "database /var/lib/otpd/kotp.db" or "shared database postgresql://kotp@db1/kotp", for the log.
 std::string storage_description(const Config& config);
 
-// Reads a password file: a regular file (no symlink) that others cannot read, at most 1 KiB,
-// the password on its first line. False with a sentence in `error` otherwise.
-bool read_password_file(const std::string& path, std::string& password, std::string& error);
-
 // Connects to the PostgreSQL database of `config.storage` with the password of
 // storage_password_file, and migrates it. Throws StoreError.
 std::unique_ptr<Store> open_shared_store(const Config& config);
