@@ -2,7 +2,9 @@
 
 #include <endian.h>
 #include <libpq-fe.h>
+#include <poll.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 
@@ -15,6 +17,9 @@ constexpr unsigned kInt8Oid = 20;
 constexpr unsigned kTextOid = 25;
 constexpr unsigned kByteaOid = 17;
 
+// The longest otpd waits for an answer, beyond the server's own statement_timeout (10 s).
+constexpr auto kAnswerDeadline = std::chrono::seconds(15);
+
 // After a failed connection attempt, the next one waits this long.
 constexpr auto kReconnectPause = std::chrono::seconds(1);
 
@@ -25,9 +30,17 @@ constexpr const char* kSessionSettings =
     "SET statement_timeout = '10s'; SET lock_timeout = '5s'; "
     "SET idle_in_transaction_session_timeout = '60s'; SET client_min_messages = warning";
 
-std::string trimmed(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-    return s;
+// libpq's messages end in a newline and may span lines ("\n\tIs the server running..."): one line
+// for the log.
+std::string trimmed(std::string_view s) {
+    std::string out;
+    for (const char c : s) {
+        const bool space = c == '\n' || c == '\t' || c == '\r' || c == ' ';
+        if (space && (out.empty() || out.back() == ' ')) continue;
+        out.push_back(space ? ' ' : c);
+    }
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    return out;
 }
 
 // Length of the UTF-8 sequence at s[i], or 0 if it is not one (or is NUL).
@@ -265,13 +278,49 @@ void PgSession::fail(const std::string& what, pg_result* result) {
     throw StoreError("postgresql " + description_ + ", " + what + ": " + message);
 }
 
+// Waits for the results of what was sent, at most kAnswerDeadline: a server that froze (its
+// kernel still acknowledging, so no TCP timeout fires) must not hold the io thread for ever. Keeps
+// the first error, else the last result; nullptr if the connection broke.
+PGresult* PgSession::collect(const char* what) {
+    const auto deadline = std::chrono::steady_clock::now() + kAnswerDeadline;
+    PGresult* kept = nullptr;
+    for (;;) {
+        while (PQisBusy(conn_) != 0) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) {
+                if (kept != nullptr) PQclear(kept);
+                disconnect();
+                throw StoreError(std::string("no answer from ") + description_ + " to " + what + " within " +
+                                 std::to_string(kAnswerDeadline.count()) + " s; the connection was closed");
+            }
+            pollfd p{PQsocket(conn_), POLLIN, 0};
+            if (::poll(&p, 1, static_cast<int>(left.count())) < 0 && errno != EINTR) break;
+            if (PQconsumeInput(conn_) == 0) break;
+        }
+        PGresult* r = PQgetResult(conn_);
+        if (r == nullptr) return kept;
+        const auto status = PQresultStatus(r);
+        const bool error = status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK;
+        const bool kept_error =
+            kept != nullptr && PQresultStatus(kept) != PGRES_COMMAND_OK && PQresultStatus(kept) != PGRES_TUPLES_OK;
+        if (kept_error) {
+            PQclear(r);
+            continue;
+        }
+        if (kept != nullptr) PQclear(kept);
+        kept = r;
+        if (error && PQstatus(conn_) != CONNECTION_OK) return kept;
+    }
+}
+
 PgResult PgSession::run(const char* sql, const PgParams& params) {
     connect();
     const auto n = static_cast<int>(params.values_.size());
     auto it = prepared_.find(sql);
     if (it == prepared_.end()) {
         const std::string name = "kotp_" + std::to_string(prepared_.size());
-        PGresult* r = PQprepare(conn_, name.c_str(), sql, n, params.types_.data());
+        if (PQsendPrepare(conn_, name.c_str(), sql, n, params.types_.data()) == 0) fail("preparing a statement", nullptr);
+        PGresult* r = collect("preparing a statement");
         if (r == nullptr || PQresultStatus(r) != PGRES_COMMAND_OK) fail("preparing a statement", r);
         PQclear(r);
         it = prepared_.emplace(sql, name).first;
@@ -283,7 +332,9 @@ PgResult PgSession::run(const char* sql, const PgParams& params) {
         values.push_back(v.data());
         lengths.push_back(static_cast<int>(v.size()));
     }
-    PGresult* r = PQexecPrepared(conn_, it->second.c_str(), n, values.data(), lengths.data(), formats.data(), 1);
+    if (PQsendQueryPrepared(conn_, it->second.c_str(), n, values.data(), lengths.data(), formats.data(), 1) == 0)
+        fail("a statement", nullptr);
+    PGresult* r = collect("a statement");
     const auto status = r != nullptr ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) fail("a statement", r);
     return PgResult(r);
@@ -291,7 +342,8 @@ PgResult PgSession::run(const char* sql, const PgParams& params) {
 
 std::string PgSession::exec(const char* sql) {
     connect();
-    PGresult* r = PQexec(conn_, sql);
+    if (PQsendQuery(conn_, sql) == 0) fail("a statement", nullptr);
+    PGresult* r = collect("a statement");
     const auto status = r != nullptr ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) fail("a statement", r);
     std::string tag = PQcmdStatus(r);
@@ -306,8 +358,16 @@ void PgSession::rollback() noexcept {
         return;
     }
     if (PQtransactionStatus(conn_) == PQTRANS_IDLE) return;
-    if (PGresult* r = PQexec(conn_, "ROLLBACK"); r != nullptr) PQclear(r);
-    if (PQstatus(conn_) != CONNECTION_OK) disconnect();
+    try {
+        if (PQsendQuery(conn_, "ROLLBACK") == 0) {
+            disconnect();
+            return;
+        }
+        if (PGresult* r = collect("ROLLBACK"); r != nullptr) PQclear(r);
+    } catch (const StoreError&) {
+        // collect() closed the connection, which ends the transaction on the server too.
+    }
+    if (conn_ != nullptr && PQstatus(conn_) != CONNECTION_OK) disconnect();
 }
 
 }  // namespace kotp::otpd

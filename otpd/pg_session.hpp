@@ -101,6 +101,7 @@ public:
 private:
     [[noreturn]] void fail(const std::string& what, pg_result* result);
     void open();
+    pg_result* collect(const char* what);
 
     PgTarget target_;
     std::string description_;
