@@ -25,6 +25,10 @@ packages=(
   util-linux mount e2fsprogs
   # the benchmark suite (bench/): its regression guard's report, and the PAM-path peer
   python3 libpam-oath
+  # cluster mode: a real PostgreSQL server the tests start on their own (tests/support/
+  # postgres_server; they neither use nor disturb the default cluster the package may start on
+  # 5432), and libpq for otpd's PostgreSQL storage backend
+  postgresql libpq-dev
   # the fuzz targets (scripts/fuzz.sh): clang 14 and its runtimes (libFuzzer, ASan, UBSan)
   clang libclang-rt-14-dev
 )
