@@ -1,0 +1,236 @@
+// Cluster mode: two otpd, each with its own socket, state folder and PAM service file (two login
+// nodes), sharing one real PostgreSQL that the test starts (initdb in a temp folder, 127.0.0.1 on
+// a free port) and stops by its PID. Logins go through the real libpam and pam_kotp.so.
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <future>
+#include <memory>
+#include <thread>
+
+#include "harness.hpp"
+#include "postgres_server.hpp"
+
+namespace kotp::integration {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// The PAM module's timeout in the fixture's service files (harness.cpp).
+constexpr int kModuleTimeoutSeconds = 3;
+
+class ClusterTest : public OtpdFixture {
+protected:
+    static void SetUpTestSuite() {
+        if (!test::PostgresServer::available()) return;
+        server_ = std::make_unique<test::PostgresServer>();
+    }
+    static void TearDownTestSuite() { server_.reset(); }
+
+    void SetUp() override {
+        if (!server_) GTEST_SKIP() << "the PostgreSQL server is not installed (scripts/install-deps.sh installs it)";
+        server_->start();  // a test may have stopped it
+        static std::atomic<int> databases{0};
+        database_url_ = server_->create_database("cluster_" + std::to_string(::getpid()) + "_" +
+                                                 std::to_string(databases++));
+        extra_config = shared_storage();
+        OtpdFixture::SetUp();  // node 1
+        if (HasFatalFailure()) return;
+        node2_dir_ = dir + "/node2";
+        std::filesystem::create_directories(node2_dir_ + "/state");
+        std::filesystem::create_directories(node2_dir_ + "/pam.d");
+        ::chmod(node2_dir_.c_str(), 0755);
+        ::chmod((node2_dir_ + "/pam.d").c_str(), 0755);
+        write_file(node2_dir_ + "/pam.d/kotp-test", "auth required " + program(PAM_KOTP_PATH) + " socket=" +
+                                                         node2_socket() + " timeout=" +
+                                                         std::to_string(kModuleTimeoutSeconds) + "\n");
+        // Every node needs the same master key file (docs/CLUSTER.md).
+        std::filesystem::copy_file(state_dir + "/master.key", node2_dir_ + "/state/master.key");
+        start_node2();
+    }
+
+    void TearDown() override {
+        if (node2_pid_ > 0) stop_node2();
+        if (HasFailure() && !node2_dir_.empty())
+            std::cerr << "---- node 2's otpd log ----\n" << read_file(node2_log()) << "------------------\n";
+        OtpdFixture::TearDown();
+    }
+
+    std::string shared_storage() const {
+        return "storage = " + database_url_ + "\nstorage_password_file = " + server_->password_file() + "\n";
+    }
+    std::string node2_socket() const { return node2_dir_ + "/otpd.sock"; }
+    std::string node2_log() const { return node2_dir_ + "/otpd.log"; }
+
+    void start_node2() {
+        write_file(node2_dir_ + "/otpd.conf", "lockout_threshold = 5\n" + shared_storage());
+        node2_pid_ = spawn({OTPD_PATH, "--allow-root", "--config", node2_dir_ + "/otpd.conf", "--socket",
+                            node2_socket(), "--state-dir", node2_dir_ + "/state"},
+                           node2_log());
+        for (int i = 0; i < 1000; ++i) {
+            const int fd = connect_to(node2_socket());
+            if (fd >= 0) {
+                ::close(fd);
+                return;
+            }
+            int status = 0;
+            ASSERT_EQ(::waitpid(node2_pid_, &status, WNOHANG), 0) << "node 2's otpd exited:\n" << read_file(node2_log());
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        FAIL() << "node 2's otpd did not open its socket:\n" << read_file(node2_log());
+    }
+    void stop_node2() {
+        ::kill(node2_pid_, SIGTERM);
+        EXPECT_EQ(wait_exit(node2_pid_, std::chrono::seconds(10)), 0);
+        node2_pid_ = -1;
+    }
+
+    // Node 1 is the fixture's otpd; node 2 has its own socket and PAM service folder.
+    RunResult admin_on(int node, const std::vector<std::string>& args) {
+        if (node == 1) return admin(args);
+        std::vector<std::string> argv = {program(KOTP_ADMIN_PATH), "--socket", node2_socket()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run(argv);
+    }
+    RunResult login_on(int node, const std::string& user, const std::vector<std::string>& answers) {
+        if (node == 1) return login(user, answers);
+        std::vector<std::string> argv = {program(PAM_LOGIN_PATH), "--confdir", node2_dir_ + "/pam.d", "--service",
+                                         "kotp-test", "--user", user, "--tty", "ssh", "--rhost", "192.0.2.10"};
+        for (const auto& a : answers) argv.insert(argv.end(), {"--answer", a});
+        return run(argv);
+    }
+    // The code of the TOTP step after the current one: accepted now (window = 1), and usable
+    // after the current step was spent on the first login.
+    std::string next_totp(const std::string& secret) { return totp(secret, {"--totp", "--now", next_step_time()}); }
+    static std::string next_step_time() {
+        const std::time_t t = std::time(nullptr) + 30;
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        char buf[32];
+        std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+        return buf;
+    }
+    // Enrols through node 1 and spends the first code on the activating login.
+    std::string enrolled_and_active(const std::string& user) {
+        const auto secret = enroll(user);
+        const auto first = login_on(1, user, {totp(secret)});
+        EXPECT_EQ(first.exit_code, 0) << first.out << first.err;
+        return secret;
+    }
+
+    static std::unique_ptr<test::PostgresServer> server_;
+    std::string database_url_;
+    std::string node2_dir_;
+    pid_t node2_pid_ = -1;
+};
+
+std::unique_ptr<test::PostgresServer> ClusterTest::server_;
+
+TEST_F(ClusterTest, CodeAcceptedOnOneNodeIsRefusedOnTheOther) {
+    const auto secret = enrolled_and_active("alice");
+    const auto code = next_totp(secret);
+    const auto on1 = login_on(1, "alice", {code});
+    EXPECT_EQ(on1.exit_code, 0) << on1.out << on1.err;
+    const auto on2 = login_on(2, "alice", {code});
+    EXPECT_NE(on2.exit_code, 0);
+    EXPECT_THAT(on2.out, HasSubstr("KS1004")) << on2.out << on2.err;  // already used
+    EXPECT_THAT(read_file(node2_log()), HasSubstr("replay of an accepted code"));
+}
+
+TEST_F(ClusterTest, FailuresOnBothNodesSuspendEverywhereAndAnUnlockOnEitherNodeLifts) {
+    const auto secret = enrolled_and_active("alice");
+    const auto right = next_totp(secret);
+    std::string wrong = right;
+    wrong[0] = static_cast<char>('0' + (right[0] - '0' + 5) % 10);
+    for (int i = 0; i < 3; ++i) EXPECT_THAT(login_on(1, "alice", {wrong}).out, HasSubstr("KS1003"));
+    EXPECT_THAT(login_on(2, "alice", {wrong}).out, HasSubstr("1 attempt left"));  // four counted in all
+    const auto fifth = login_on(2, "alice", {wrong});
+    EXPECT_NE(fifth.exit_code, 0);
+    for (int node : {1, 2}) {
+        const auto shown = admin_on(node, {"--json", "show", "alice"});
+        EXPECT_EQ(json_field(shown.out, "state"), "suspended") << "node " << node << ": " << shown.out;
+        EXPECT_EQ(json_field(shown.out, "failures"), "5") << shown.out;
+    }
+    const auto refused = login_on(1, "alice", {right});  // a right code while suspended
+    EXPECT_NE(refused.exit_code, 0);
+    EXPECT_THAT(refused.out, HasSubstr("KS1005")) << refused.out;
+
+    ASSERT_EQ(admin_on(2, {"unlock", "alice"}).exit_code, 0);
+    const auto after = login_on(1, "alice", {right});
+    EXPECT_EQ(after.exit_code, 0) << after.out << after.err;
+    EXPECT_EQ(json_field(admin_on(2, {"--json", "show", "alice"}).out, "failures"), "0");
+}
+
+TEST_F(ClusterTest, TwentyParallelLoginsWithOneCodeOverBothNodesGiveExactlyOneSuccess) {
+    const auto secret = enrolled_and_active("alice");
+    const auto code = next_totp(secret);
+    std::vector<std::future<RunResult>> attempts;
+    for (int i = 0; i < 20; ++i)
+        attempts.push_back(std::async(std::launch::async, [&, i] { return login_on(1 + i % 2, "alice", {code}); }));
+    int successes = 0;
+    int already_used = 0;
+    for (auto& a : attempts) {
+        const auto r = a.get();
+        if (r.exit_code == 0) ++successes;
+        if (r.out.find("KS1004") != std::string::npos) ++already_used;
+    }
+    EXPECT_EQ(successes, 1);
+    EXPECT_EQ(already_used, 19);
+    // Both nodes served logins: the replay guard held across them, not inside one.
+    EXPECT_THAT(read_file(log_path), HasSubstr("KS1004"));
+    EXPECT_THAT(read_file(node2_log()), HasSubstr("KS1004"));
+}
+
+TEST_F(ClusterTest, DatabaseDownBothNodesRefuseAtOnceAndServeAgainWhenItIsBack) {
+    const auto secret = enrolled_and_active("alice");
+    const pid_t node1 = otpd_pid;
+    const pid_t node2 = node2_pid_;
+    server_->stop();
+    for (int node : {1, 2}) {
+        const auto r = login_on(node, "alice", {next_totp(secret)});
+        EXPECT_NE(r.exit_code, 0) << "node " << node;
+        // Refused with the service message, within the module's timeout (never a hang).
+        EXPECT_THAT(r.out + r.err, HasSubstr("KS1010")) << "node " << node << ": " << r.out << r.err;
+        EXPECT_LT(r.elapsed.count(), kModuleTimeoutSeconds * 1000) << "node " << node;
+    }
+    EXPECT_THAT(read_file(log_path), HasSubstr("KS1010 storage failure"));
+    EXPECT_THAT(read_file(node2_log()), HasSubstr("KS1010 storage failure"));
+
+    server_->start();
+    // The same otpd processes, reconnected by themselves. otpd retries a failed connection once a
+    // second at most; the server's start takes longer than that, but allow a second try.
+    const auto code = next_totp(secret);
+    auto on1 = login_on(1, "alice", {code});
+    if (on1.exit_code != 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+        on1 = login_on(1, "alice", {code});
+    }
+    EXPECT_EQ(on1.exit_code, 0) << on1.out << on1.err;
+    const auto on2 = login_on(2, "alice", {code});  // and the replay guard is still shared
+    EXPECT_THAT(on2.out, HasSubstr("KS1004")) << on2.out << on2.err;
+    EXPECT_EQ(::kill(node1, 0), 0);
+    EXPECT_EQ(::kill(node2, 0), 0);
+    EXPECT_EQ(otpd_pid, node1);
+    EXPECT_EQ(node2_pid_, node2);
+    EXPECT_THAT(read_file(log_path), HasSubstr("KS1010 storage works again"));
+}
+
+TEST_F(ClusterTest, NodeWithAnotherMasterKeyRefusesToStart) {
+    // Node 1 registered its key at start; node 2 comes back with another key under the same id.
+    stop_node2();
+    write_file(node2_dir_ + "/state/master.key",
+               "1 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n");
+    ::chmod((node2_dir_ + "/state/master.key").c_str(), 0600);
+    write_file(node2_dir_ + "/otpd.conf", "lockout_threshold = 5\n" + shared_storage());
+    const auto r = run({OTPD_PATH, "--allow-root", "--config", node2_dir_ + "/otpd.conf", "--socket", node2_socket(),
+                        "--state-dir", node2_dir_ + "/state"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_THAT(r.err, HasSubstr("is not the key 1 of the other nodes sharing this database"));
+}
+
+}  // namespace
+}  // namespace kotp::integration
