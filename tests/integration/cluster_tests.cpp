@@ -171,15 +171,9 @@ TEST_F(ClusterTest, TwentyParallelLoginsWithOneCodeOverBothNodesGiveExactlyOneSu
     std::vector<std::future<RunResult>> attempts;
     for (int i = 0; i < 20; ++i)
         attempts.push_back(std::async(std::launch::async, [&, i] { return login_on(1 + i % 2, "alice", {code}); }));
-    int successes = 0;
-    int already_used = 0;
-    for (auto& a : attempts) {
-        const auto r = a.get();
-        if (r.exit_code == 0) ++successes;
-        if (r.out.find("KS1004") != std::string::npos) ++already_used;
-    }
-    EXPECT_EQ(successes, 1);
-    EXPECT_EQ(already_used, 19);
+    const auto tally = tally_logins(attempts);
+    EXPECT_EQ(tally.successes, 1);
+    EXPECT_EQ(tally.already_used, 19);
     // Both nodes served logins: the replay guard held across them, not inside one.
     EXPECT_THAT(read_file(log_path), HasSubstr("KS1004"));
     EXPECT_THAT(read_file(node2_log()), HasSubstr("KS1004"));

@@ -44,6 +44,16 @@ int connect_to(const std::string& path) {
     return fd;
 }
 
+LoginTally tally_logins(std::vector<std::future<RunResult>>& attempts) {
+    LoginTally t;
+    for (auto& a : attempts) {
+        const auto r = a.get();
+        if (r.exit_code == 0) ++t.successes;
+        if (r.out.find("KS1004") != std::string::npos) ++t.already_used;
+    }
+    return t;
+}
+
 std::string json_field(const std::string& json, const std::string& key) {
     const auto k = json.find("\"" + key + "\"");
     if (k == std::string::npos) return {};

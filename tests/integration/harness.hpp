@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,13 @@ int connect_to(const std::string& path);
 
 // The value of "key": "value" or "key": number in a flat JSON document (enough for tests).
 std::string json_field(const std::string& json, const std::string& key);
+
+// Outcomes of logins run in parallel: how many got in, how many were told the code was used.
+struct LoginTally {
+    int successes = 0;
+    int already_used = 0;  // KS1004
+};
+LoginTally tally_logins(std::vector<std::future<RunResult>>& attempts);
 
 // A live otpd in its own folder, with a PAM service file for pam_kotp.so pointing at it.
 class OtpdFixture : public ::testing::Test {

@@ -108,15 +108,9 @@ TEST_F(LoginTest, TwentyParallelLoginsWithOneCodeGiveExactlyOneSuccess) {
     std::vector<std::future<RunResult>> attempts;
     for (int i = 0; i < 20; ++i)
         attempts.push_back(std::async(std::launch::async, [&] { return login("alice", {code}); }));
-    int successes = 0;
-    int already_used = 0;
-    for (auto& a : attempts) {
-        const auto r = a.get();
-        if (r.exit_code == 0) ++successes;
-        if (r.out.find("KS1004") != std::string::npos) ++already_used;
-    }
-    EXPECT_EQ(successes, 1);
-    EXPECT_EQ(already_used, 19);
+    const auto tally = tally_logins(attempts);
+    EXPECT_EQ(tally.successes, 1);
+    EXPECT_EQ(tally.already_used, 19);
     EXPECT_EQ(json_field(admin_json({"show", "alice"}), "failures"), "0");
 }
 
