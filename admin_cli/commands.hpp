@@ -87,6 +87,13 @@ int run_stats(const Context& ctx, std::uint16_t hours, bool prometheus);
 // older keys are then dropped from master.key unless keep_old_keys.
 int run_rekey(const Context& ctx, bool keep_old_keys);
 
+// kotp-admin migrate-storage: otpd's SQLite state in `from` copied into the empty PostgreSQL
+// database `to` (a URL or key=value string without a password), for cluster mode. Works on the
+// file and the database directly, not through otpd. The database password is read from
+// `password_file`; "" leaves it to libpq (~/.pgpass, peer authentication).
+int run_migrate_storage(const Context& ctx, const std::string& from, const std::string& to,
+                        const std::string& password_file);
+
 // kotp status: the calling user's own record (otpd knows the caller from SO_PEERCRED).
 int run_status(const Context& ctx);
 

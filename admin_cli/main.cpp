@@ -298,6 +298,34 @@ int main(int argc, char** argv) {
                   "master.key afterwards: older database backups need the older key file.");
     rekey->callback([&] { run = [&] { return run_rekey(ctx, keep_old_keys); }; });
 
+    // migrate-storage: reads otpd's SQLite file and writes PostgreSQL itself; otpd is not asked.
+    std::string migrate_from = "/var/lib/otpd/kotp.db";
+    std::string migrate_to;
+    std::string migrate_password_file;
+    auto* migrate = app.add_subcommand(
+        "migrate-storage", "Copy otpd's SQLite state into an empty PostgreSQL database, for cluster mode");
+    migrate
+        ->add_option("--to", migrate_to,
+                     "The database: postgresql://USER@HOST:PORT/DB or a libpq key=value string, without a password")
+        ->required()
+        ->type_name("CONNINFO");
+    migrate
+        ->add_option("--password-file", migrate_password_file,
+                     "The database password, on the first line of FILE (not readable by others); "
+                     "without it libpq's ~/.pgpass or peer authentication")
+        ->type_name("FILE");
+    migrate->add_option("--from", migrate_from, "otpd's SQLite file, opened read-only")
+        ->type_name("DBFILE")
+        ->capture_default_str();
+    migrate->footer(
+        "Stop otpd on this node first: the copy is a snapshot of the file when it starts, and logins after that "
+        "(failure counts, used codes, audit rows) would not be in it. The database must hold no users, tokens, audit "
+        "rows or exemptions; the copy is one transaction, all or nothing, and the SQLite file is left as it was. "
+        "Token secrets are copied sealed: every node needs this node's master.key.");
+    migrate->callback([&] {
+        run = [&] { return run_migrate_storage(ctx, migrate_from, migrate_to, migrate_password_file); };
+    });
+
     // doctor: reads files and checks the host; it does not talk to otpd beyond a connect.
     DoctorOptions doctor_options;
     auto* doctor = app.add_subcommand(
