@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <future>
 #include <memory>
+#include <sstream>
 #include <thread>
 
 #include "harness.hpp"
@@ -224,6 +225,90 @@ TEST_F(ClusterTest, NodeWithAnotherMasterKeyRefusesToStart) {
                         "--state-dir", node2_dir_ + "/state"});
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_THAT(r.err, HasSubstr("is not the key 1 of the other nodes sharing this database"));
+}
+
+// A node on SQLite, populated, then moved with kotp-admin migrate-storage into PostgreSQL.
+class MigrateStorageTest : public OtpdFixture {
+protected:
+    static void SetUpTestSuite() {
+        if (test::PostgresServer::available()) server_ = std::make_unique<test::PostgresServer>();
+    }
+    static void TearDownTestSuite() { server_.reset(); }
+    void SetUp() override {
+        if (!server_) GTEST_SKIP() << "the PostgreSQL server is not installed (scripts/install-deps.sh installs it)";
+        OtpdFixture::SetUp();
+    }
+    // The recovery codes a first login prints ("  abcde-fghij").
+    static std::vector<std::string> recovery_codes(const std::string& output) {
+        std::vector<std::string> out;
+        std::istringstream lines(output);
+        for (std::string line; std::getline(lines, line);) {
+            const auto code = line.substr(std::min(line.find_first_not_of(' '), line.size()));
+            if (code.size() == 11 && code[5] == '-' && code.find_first_not_of("abcdefghijklmnopqrstuvwxyz234567-") ==
+                                                           std::string::npos)
+                out.push_back(code);
+        }
+        return out;
+    }
+    static std::string in_thirty_days() {
+        const std::time_t t = std::time(nullptr) + 30 * 86400;
+        std::tm tm{};
+        localtime_r(&t, &tm);
+        char buf[16];
+        std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+        return buf;
+    }
+    static std::unique_ptr<test::PostgresServer> server_;
+};
+
+std::unique_ptr<test::PostgresServer> MigrateStorageTest::server_;
+
+TEST_F(MigrateStorageTest, EveryUserLogsInAgainstPostgresqlAfterTheMove) {
+    // The SQLite state: TOTP and HOTP users, a suspended one, recovery codes, an exemption.
+    const auto alice = enroll("alice");
+    const auto used = totp(alice);
+    const auto first = login("alice", {used});
+    ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+    const auto codes = recovery_codes(first.out);
+    ASSERT_EQ(codes.size(), 10u) << first.out;
+    const auto bob = enroll("bob", {"--type", "hotp"});
+    ASSERT_EQ(login("bob", {totp(bob, {"--hotp", "--counter=0"})}).exit_code, 0);
+    const auto carol = enroll("carol");
+    ASSERT_EQ(login("carol", {totp(carol)}).exit_code, 0);
+    ASSERT_EQ(admin({"suspend", "carol", "--reason", "left the project"}).exit_code, 0);
+    ASSERT_EQ(admin({"exempt", "svc-backup", "--until", in_thirty_days()}).exit_code, 0);
+    ASSERT_EQ(login("alice", {codes[0]}).exit_code, 0);  // one recovery code used before the move
+    stop_otpd(SIGTERM);
+
+    const auto url = server_->create_database("migrated");
+    const auto moved = run({program(KOTP_ADMIN_PATH), "migrate-storage", "--from", state_dir + "/kotp.db", "--to", url,
+                            "--password-file", server_->password_file()});
+    ASSERT_EQ(moved.exit_code, 0) << moved.out << moved.err;
+    EXPECT_THAT(moved.out, HasSubstr("users"));
+    EXPECT_EQ(server_->psql("SELECT count(*) FROM users", "migrated"), "3\n");
+
+    // The same node (same master.key) now on PostgreSQL.
+    extra_config = "storage = " + url + "\nstorage_password_file = " + server_->password_file() + "\n";
+    start_otpd();
+    EXPECT_THAT(login("alice", {used}).out, HasSubstr("KS1004"));          // the replay guard came along
+    EXPECT_THAT(login("alice", {codes[0]}).out, Not(HasSubstr("KS0000")));  // so did the used recovery code
+    const auto alice_again = login("alice", {totp(alice, {"--totp", "--now", "now + 30 seconds"})});
+    EXPECT_EQ(alice_again.exit_code, 0) << alice_again.out << alice_again.err;
+    EXPECT_EQ(login("alice", {codes[1]}).exit_code, 0);  // an unused recovery code works
+    const auto bob_again = login("bob", {totp(bob, {"--hotp", "--counter=1"})});
+    EXPECT_EQ(bob_again.exit_code, 0) << bob_again.out << bob_again.err;
+    const auto carol_again = login("carol", {totp(carol, {"--totp", "--now", "now + 30 seconds"})});
+    EXPECT_NE(carol_again.exit_code, 0);
+    EXPECT_THAT(carol_again.out, HasSubstr("KS1005"));  // still suspended
+    EXPECT_EQ(login("svc-backup", {}).exit_code, 0);    // still exempt
+    EXPECT_THAT(read_file(log_path), HasSubstr("shared database postgresql://kotp@127.0.0.1"));
+
+    // A second move into the same database is refused and changes nothing.
+    const auto users_before = server_->psql("SELECT count(*), max(id) FROM users", "migrated");
+    const auto again = run({program(KOTP_ADMIN_PATH), "migrate-storage", "--from", state_dir + "/kotp.db", "--to", url,
+                            "--password-file", server_->password_file()});
+    EXPECT_EQ(again.exit_code, 1) << again.out << again.err;
+    EXPECT_EQ(server_->psql("SELECT count(*), max(id) FROM users", "migrated"), users_before);
 }
 
 }  // namespace
