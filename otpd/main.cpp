@@ -73,6 +73,11 @@ bool key_file_fits_database(const std::string& key_path, const std::string& data
 
 int run(const kotp::otpd::Config& config) {
     using namespace kotp::otpd;
+    // SIGTERM and SIGINT are caught from here on and queued until the handler below is armed:
+    // the socket accepts connections before that, and a stop in between (systemd's, a test's)
+    // must still end in a clean shutdown, not in death by the signal.
+    boost::asio::io_context io(1);
+    boost::asio::signal_set signals(io, SIGTERM, SIGINT);
     std::string error;
     if (!ensure_state_dir(config.state_dir, error)) return fail(error);
 
@@ -103,7 +108,6 @@ int run(const kotp::otpd::Config& config) {
     }
     if (!error.empty()) return fail(error);
 
-    boost::asio::io_context io(1);
     SecretBox box(*keys, random);
     Authorizer authorizer(config.admin_group);
     Verifier verifier(*store, box, random, clock, config);
@@ -133,7 +137,6 @@ int run(const kotp::otpd::Config& config) {
             if (!ec) purge_daily();
         });
     };
-    boost::asio::signal_set signals(io, SIGTERM, SIGINT);
     signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
         if (ec) return;
         log_line(LogLevel::Notice, std::string("received ") + strsignal(signal_number) + ", shutting down");
