@@ -227,6 +227,41 @@ TEST_F(ClusterTest, NodeWithAnotherMasterKeyRefusesToStart) {
     EXPECT_THAT(r.err, HasSubstr("is not the key 1 of the other nodes sharing this database"));
 }
 
+TEST_F(ClusterTest, FourNodesStartingAtOnceOnAnEmptyDatabaseMigrateItOnce) {
+    const auto url = server_->create_database("cluster_fresh_" + std::to_string(::getpid()));
+    std::vector<pid_t> nodes;
+    for (int i = 0; i < 4; ++i) {
+        const auto node = dir + "/fresh" + std::to_string(i);
+        std::filesystem::create_directories(node + "/state");
+        std::filesystem::copy_file(state_dir + "/master.key", node + "/state/master.key");
+        write_file(node + "/otpd.conf", "storage = " + url + "\nstorage_password_file = " + server_->password_file() + "\n");
+    }
+    for (int i = 0; i < 4; ++i) {
+        const auto node = dir + "/fresh" + std::to_string(i);
+        nodes.push_back(spawn({OTPD_PATH, "--allow-root", "--config", node + "/otpd.conf", "--socket",
+                               node + "/otpd.sock", "--state-dir", node + "/state"},
+                              node + "/otpd.log"));
+    }
+    for (int i = 0; i < 4; ++i) {
+        const auto node = dir + "/fresh" + std::to_string(i);
+        bool up = false;
+        for (int t = 0; t < 1000 && !up; ++t) {
+            const int fd = connect_to(node + "/otpd.sock");
+            up = fd >= 0;
+            if (up) ::close(fd);
+            else std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        EXPECT_TRUE(up) << "node " << i << ":\n" << read_file(node + "/otpd.log");
+    }
+    const auto database = url.substr(url.rfind('/') + 1);
+    EXPECT_EQ(server_->psql("SELECT count(*), max(version) FROM kotp_schema", database), "1|1\n");
+    EXPECT_EQ(server_->psql("SELECT count(*) FROM master_key_checks", database), "1\n");
+    for (const pid_t pid : nodes) {
+        ::kill(pid, SIGTERM);
+        EXPECT_EQ(wait_exit(pid, std::chrono::seconds(10)), 0);
+    }
+}
+
 // A node on SQLite, populated, then moved with kotp-admin migrate-storage into PostgreSQL.
 class MigrateStorageTest : public OtpdFixture {
 protected:
