@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the results of bench/run.sh into docs/PERFORMANCE.md, between the markers
 <!-- bench:results:begin --> and <!-- bench:results:end -->: every figure comes from the JSON
-files of the run (kotp-load's load-*.json, bench/pam_path's pam_path.json), none is typed in.
+files of the run (kotp-load's load-*.json, SQLite and PostgreSQL, bench/pam_path's
+pam_path.json), none is typed in.
 usage: report.py RESULTS_DIR PERFORMANCE_MD [COMMAND]"""
 import glob, json, os, platform, subprocess, sys, datetime
 
@@ -31,12 +32,22 @@ def verdict(ok):
     return "met" if ok else "**not met**"
 
 
-def load_tables(results):
+def load_runs(results):
+    """kotp-load's runs: (SQLite, PostgreSQL); a report without "storage" is from before
+    PostgreSQL, on SQLite."""
     runs = []
     for path in glob.glob(os.path.join(results, "load-*.json")):
         r = json.load(open(path))
+        r["_file"] = os.path.basename(path)
         runs.append(r)
-    runs.sort(key=lambda r: (r["token"] != "hotp", r["users"]))
+    sqlite = [r for r in runs if r.get("storage", "sqlite") == "sqlite"]
+    pg = [r for r in runs if r.get("storage", "sqlite") != "sqlite"]
+    sqlite.sort(key=lambda r: (r["token"] != "hotp", r["users"]))
+    pg.sort(key=lambda r: (r["token"] != "hotp", r["users"], r.get("nodes", 1)))
+    return sqlite, pg
+
+
+def load_tables(runs):
     out = ["### otpd under load (kotp-load)", "",
            "Each verification is a whole login exchange as pam_kotp.so makes it (connect, BEGIN, the prompt, "
            "the answer, the verdict); latency is from connect to verdict. Mix right/wrong/replayed "
@@ -78,6 +89,66 @@ def load_tables(results):
     return out, targets
 
 
+def wal_table(results, runs):
+    """What PostgreSQL wrote per exchange (bench/run.sh's wal-*.json: pg_stat_wal and the
+    database's commits before and after each kotp-load run). Runs that enrolled are left out:
+    their counters hold the import."""
+    rows = []
+    for r in runs:
+        path = os.path.join(results, "wal-" + r["_file"][len("load-"):])
+        if not os.path.exists(path) or not r["enrolment"]["reused"]:
+            continue
+        w = json.load(open(path))
+        n = r["completed_all_phases"]
+        d = {k: (w["after"][k] - w["before"][k]) / n for k in w["after"]}
+        rows.append(f"| {r['users']:,} | {r.get('nodes', 1)} | {n:,} | {d['xact_commit']:.2f} | {d['wal_sync']:.2f} | "
+                    f"{d['wal_records']:.1f} | {d['wal_fpi']:.2f} | {d['wal_bytes'] / 1024:.1f} |")
+    if not rows:
+        return []
+    return ["", "What PostgreSQL wrote per exchange, over each whole kotp-load run on a kept database (warm-up "
+            "included; pg_stat_wal, and pg_stat_database's commits of the run's database): commits, WAL flushes "
+            "(wal_sync), WAL records, full-page images (wal_fpi) and WAL volume.", "",
+            "| users | otpd | exchanges | commits | WAL flushes | WAL records | full-page images | WAL KiB |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|", *rows]
+
+
+def pg_tables(runs, sqlite, results):
+    if not runs:
+        return ["### otpd on PostgreSQL (kotp-load --storage)", "", "(no PostgreSQL runs in this run)"]
+    same = {(r["token"], r["users"], r["clients"]): r for r in sqlite}
+    out = ["### otpd on PostgreSQL (kotp-load --storage)", "",
+           "The same load against otpd in cluster mode: its state in a PostgreSQL database on the same machine "
+           "(bench/pg_server.sh: 127.0.0.1, fsync on, stock settings), one database connection per otpd. With "
+           "2 otpd, both serve one database and client c talks to node c % 2. PostgreSQL CPU is the "
+           "server's whole CPU time over the measured phase: the postmaster and every child process (the "
+           "backends, the WAL writer, the checkpointer ...), from /proc. \"× SQLite\" divides by the SQLite "
+           "run at the same users count in this same run. Import: `kotp-admin import` through otpd, users/s "
+           "(a kept database is reused; its figure is from the run that enrolled it).", "",
+           "| users | otpd | verifications/s | × SQLite | p50 ms | p99 ms | p99.9 ms | otpd CPU µs/verification "
+           "| PostgreSQL CPU µs/verification | CPU × SQLite | otpd peak RSS MiB | import users/s "
+           "| mismatches + errors |",
+           "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in runs:
+        lat = r["latency_us"]
+        otpd_cpu = r["otpd_cpu"]["us_per_verification"] if r.get("otpd_cpu") else None
+        db_cpu = r["db_server_cpu"]["us_per_verification"] if r.get("db_server_cpu") else None
+        base = same.get((r["token"], r["users"], r["clients"]))
+        rate = r["verifications_per_second"] / base["verifications_per_second"] if base else None
+        cpu = None
+        if base and otpd_cpu is not None and db_cpu is not None:
+            cpu = (otpd_cpu + db_cpu) / base["otpd_cpu"]["us_per_verification"]
+        enrol = r["enrolment"]
+        imported = r["users"] / enrol["import_seconds"] if enrol.get("import_seconds") else None
+        out.append(f"| {r['users']:,} | {r.get('nodes', 1)} | {fmt(r['verifications_per_second'])} | "
+                   f"{fmt(rate, 3)} | {lat['p50'] / 1000:.2f} | {lat['p99'] / 1000:.2f} | "
+                   f"{lat['p99_9'] / 1000:.2f} | {fmt(otpd_cpu, 1)} | {fmt(db_cpu, 1)} | {fmt(cpu, 1)} | "
+                   f"{r['otpd_memory']['vm_hwm_mib']:.1f} | {fmt(imported)} | {r['mismatches'] + r['errors']} |")
+    out += ["", "\"CPU × SQLite\" is (otpd + PostgreSQL) CPU per verification over SQLite-otpd's. With 2 otpd, "
+            "otpd CPU is both processes' and RSS the larger one's. What limits these figures: \"otpd on "
+            "PostgreSQL\" above the results."]
+    return out + wal_table(results, runs)
+
+
 def pam_tables(results):
     path = os.path.join(results, "pam_path.json")
     if not os.path.exists(path):
@@ -111,13 +182,15 @@ def main():
     results, doc = sys.argv[1], sys.argv[2]
     command = sys.argv[3] if len(sys.argv) > 3 else "bash bench/run.sh"
     cpu, ncpu, mem, kernel, commit = machine()
-    load, t1 = load_tables(results)
+    sqlite_runs, pg_runs = load_runs(results)
+    load, t1 = load_tables(sqlite_runs)
+    pg = pg_tables(pg_runs, sqlite_runs, results)
     pam, t2 = pam_tables(results)
     body = [BEGIN, "",
             f"Run on {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC by `{command.strip()}` "
             f"at commit {commit}: {ncpu} × {cpu}, {mem} GiB, Linux {kernel}; load generator and otpd on the same "
             "machine; the state on the root file system (ext4 on virtio).", "",
-            "| target | measured | |", "|---|---|---|", *t1, *t2, "", *load, "", *pam, "", END]
+            "| target | measured | |", "|---|---|---|", *t1, *t2, "", *load, "", *pg, "", *pam, "", END]
     text = open(doc).read() if os.path.exists(doc) else f"# Performance\n\n{BEGIN}\n{END}\n"
     if BEGIN not in text or END not in text:
         sys.exit(f"{doc} has no {BEGIN} ... {END} markers")

@@ -80,6 +80,10 @@ std::optional<Manifest> read_manifest(const std::string& path) {
             m.clean = c == 1;
         } else if (key == "enrol_seconds") {
             in >> m.enrol_seconds;
+        } else if (key == "audit_id") {
+            in >> m.audit_id;
+        } else if (key == "storage") {
+            std::getline(in >> std::ws, m.storage);
         } else {
             std::string ignored;
             std::getline(in, ignored);
@@ -120,10 +124,11 @@ StatePaths state_paths(const std::string& dir) {
     p.dir = fs::absolute(dir).lexically_normal().string();
     while (p.dir.size() > 1 && p.dir.back() == '/') p.dir.pop_back();
     p.manifest = p.dir + "/kotp-load.manifest";
-    p.config = p.dir + "/otpd.conf";
-    p.socket = p.dir + "/otpd.sock";
-    p.otpd_state = p.dir + "/otpd-state";
-    p.otpd_log = p.dir + "/otpd.log";
+    p.nodes.push_back({p.dir + "/otpd.conf", p.dir + "/otpd.sock", p.dir + "/otpd-state", p.dir + "/otpd.log"});
+    for (unsigned k = 2; k <= kMaxNodes; ++k) {
+        const std::string node = p.dir + "/node" + std::to_string(k);
+        p.nodes.push_back({node + ".conf", node + ".sock", node + "-state", node + ".log"});
+    }
     p.import_log = p.dir + "/import.log";
     p.secrets = p.dir + "/secrets.bin";
     p.model = p.dir + "/model.bin";
@@ -140,18 +145,21 @@ std::string user_name(std::uint32_t index) {
 bool write_manifest(const StatePaths& paths, const Manifest& m, std::string& error) {
     std::ostringstream text;
     text << kManifestMagic << "\nusers " << m.users << "\ntoken " << token_name(m.token) << "\nclean "
-         << (m.clean ? 1 : 0) << "\nenrol_seconds " << m.enrol_seconds << "\n";
+         << (m.clean ? 1 : 0) << "\nenrol_seconds " << m.enrol_seconds << "\nstorage " << m.storage << "\naudit_id "
+         << m.audit_id << "\n";
     const std::string s = text.str();
     return write_file(paths.manifest, s.data(), s.size(), error);
 }
 
 void remove_state(const StatePaths& paths) {
     std::error_code ec;
-    for (const auto& f : {paths.config, paths.socket, paths.socket + ".lock", paths.otpd_log, paths.import_log, paths.secrets, paths.model,
-                          paths.csv, paths.csv + ".part", paths.model + ".part", paths.secrets + ".part",
-                          paths.manifest + ".part"})
+    for (const auto& node : paths.nodes) {
+        for (const auto& f : {node.config, node.socket, node.socket + ".lock", node.otpd_log}) fs::remove(f, ec);
+        fs::remove_all(node.otpd_state, ec);
+    }
+    for (const auto& f : {paths.import_log, paths.dir + "/admin.log", paths.secrets, paths.model, paths.csv, paths.csv + ".part",
+                          paths.model + ".part", paths.secrets + ".part", paths.manifest + ".part"})
         fs::remove(f, ec);
-    fs::remove_all(paths.otpd_state, ec);
     fs::remove(paths.manifest, ec);  // last: until then the folder is recognisably ours
     if (dir_is_empty(paths.dir)) fs::remove(paths.dir, ec);
 }
@@ -174,13 +182,17 @@ PreparedState prepare_state(const Options& options, const StatePaths& paths, Pre
                                 "give a new or empty folder";
             return state;
         }
+        const bool shared = !options.storage.empty();
         if (manifest && manifest->clean && manifest->users == options.users && manifest->token == options.token &&
-            fs::exists(paths.otpd_state + "/kotp.db", ec)) {
+            manifest->storage == storage_label(options) &&
+            (shared ? fs::exists(paths.nodes[0].master_key(), ec) && manifest->audit_id >= 0
+                    : fs::exists(paths.otpd_state() + "/kotp.db", ec))) {
             auto secrets = read_file(paths.secrets);
             auto model = load_model(paths.model, options.users);
             if (secrets && secrets->size() == std::size_t{options.users} * kSecretSize && model) {
                 state.reused = true;
                 state.enrol_seconds = manifest->enrol_seconds;
+                state.audit_id = manifest->audit_id;
                 state.secrets.assign(secrets->begin(), secrets->end());
                 wipe(*secrets);
                 state.model = std::move(*model);
@@ -195,7 +207,7 @@ PreparedState prepare_state(const Options& options, const StatePaths& paths, Pre
         return state;
     }
     ::chmod(paths.dir.c_str(), 0700);
-    if (!write_manifest(paths, Manifest{options.users, options.token, false, 0}, error)) {
+    if (!write_manifest(paths, Manifest{options.users, options.token, false, 0, storage_label(options), -1}, error)) {
         failure = PrepareError::Failed;
         return state;
     }
@@ -246,4 +258,21 @@ bool save_model(const StatePaths& paths, const std::vector<UserModel>& model, st
     return write_file(paths.model, data.data(), data.size(), error);
 }
 
+bool copy_master_key(const StatePaths& paths, unsigned node, std::string& error) {
+    const NodePaths& to = paths.nodes.at(node);
+    if (!fs::exists(to.otpd_state) && ::mkdir(to.otpd_state.c_str(), 0700) != 0) {
+        error = "cannot create " + to.otpd_state + ": " + std::strerror(errno);
+        return false;
+    }
+    auto key = read_file(paths.nodes[0].master_key());
+    if (!key) {
+        error = "cannot read " + paths.nodes[0].master_key();
+        return false;
+    }
+    const bool ok = write_file(to.master_key(), key->data(), key->size(), error);
+    wipe(*key);
+    return ok;
+}
+
 }  // namespace kotp::bench
+

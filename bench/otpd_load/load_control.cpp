@@ -2,9 +2,19 @@
 
 namespace kotp::bench {
 
-Sample Sample::take(pid_t otpd_pid) {
+Sample Sample::take(const std::vector<pid_t>& otpd_pids, pid_t db_pid) {
     Sample s;
-    s.otpd_cpu = process_cpu(otpd_pid);
+    s.otpd_cpu = CpuTimes{};
+    for (const pid_t pid : otpd_pids) {
+        const auto cpu = process_cpu(pid);
+        if (!cpu) {
+            s.otpd_cpu.reset();
+            break;
+        }
+        s.otpd_cpu->user += cpu->user;
+        s.otpd_cpu->sys += cpu->sys;
+    }
+    if (db_pid > 0) s.db_cpu = process_tree_cpu(db_pid);
     s.own_cpu = kotp::bench::own_cpu();
     s.time = std::chrono::steady_clock::now();
     return s;
@@ -17,14 +27,14 @@ void Control::end_measurement() {
     // `end` only after joining the client threads.
     const std::lock_guard<std::mutex> lock(mutex_);
     if (phase.load() != Phase::Measure) return;
-    end = Sample::take(otpd_pid);
+    end = Sample::take(otpd_pids, db_pid);
     phase.compare_exchange_strong(expected, Phase::Drain);
 }
 
 void Control::abort(const std::string& why) {
     const std::lock_guard<std::mutex> lock(mutex_);
     if (abort_reason_.empty()) abort_reason_ = why;
-    if (phase.load() == Phase::Measure) end = Sample::take(otpd_pid);
+    if (phase.load() == Phase::Measure) end = Sample::take(otpd_pids, db_pid);
     phase.store(Phase::Abort);
 }
 

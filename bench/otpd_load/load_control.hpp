@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "proc_stats.hpp"
 
@@ -21,12 +22,14 @@ enum class Phase : int {
     Abort = 3,    // stop at once: otpd died or too many errors
 };
 
-// The clock, otpd's CPU time and ours at one moment.
+// The clock, the CPU time of every otpd (summed), of the database server (--db-server-pid,
+// with its child processes) and ours at one moment.
 struct Sample {
     std::chrono::steady_clock::time_point time;
-    std::optional<CpuTimes> otpd_cpu;
+    std::optional<CpuTimes> otpd_cpu;  // empty when one otpd's could not be read
+    std::optional<CpuTimes> db_cpu;    // empty without a database server pid, or when unreadable
     CpuTimes own_cpu;
-    static Sample take(pid_t otpd_pid);
+    static Sample take(const std::vector<pid_t>& otpd_pids, pid_t db_pid);
 };
 
 struct Control {
@@ -34,7 +37,8 @@ struct Control {
     std::uint64_t target = 0;               // > 0: the measured phase ends after this many
     std::atomic<std::uint64_t> measured{0};
     std::atomic<std::uint64_t> errors{0};
-    pid_t otpd_pid = -1;
+    std::vector<pid_t> otpd_pids;
+    pid_t db_pid = 0;  // 0: none
 
     Sample begin;  // written by the main thread before phase Measure
     Sample end;    // written once, by whoever ends the measured phase

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <string>
 #include <thread>
 
 namespace kotp::bench {
@@ -18,12 +19,20 @@ double seconds_between(Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration<double>(b - a).count();
 }
 
+// The first otpd that is no longer running, or null.
+ChildProcess* ended(const std::vector<ChildProcess*>& otpds) {
+    for (ChildProcess* otpd : otpds)
+        if (!otpd->running()) return otpd;
+    return nullptr;
+}
+
 }  // namespace
 
 LoadResult run_load(const LoadSettings& settings, const RunLength& length, std::span<const std::uint8_t> secrets,
-                    std::vector<UserModel>& model, ChildProcess& otpd) {
+                    std::vector<UserModel>& model, const std::vector<ChildProcess*>& otpds, pid_t db_pid) {
     Control control;
-    control.otpd_pid = otpd.pid();
+    for (ChildProcess* otpd : otpds) control.otpd_pids.push_back(otpd->pid());
+    control.db_pid = db_pid;
     control.target = length.verifications;
 
     std::vector<std::unique_ptr<LoadWorker>> workers;
@@ -52,9 +61,10 @@ LoadResult run_load(const LoadSettings& settings, const RunLength& length, std::
     for (;;) {
         if (const int sig = interrupted(); sig != 0)
             control.abort(std::string("interrupted by ") + strsignal(sig));
-        if (!otpd.running()) {
+        if (const ChildProcess* gone = ended(otpds)) {
             result.otpd_died = true;
-            control.abort("otpd ended during the load (" + otpd.how_it_ended() + ")");
+            control.abort("otpd (pid " + std::to_string(gone->pid()) + ") ended during the load (" +
+                          gone->how_it_ended() + ")");
         }
         const Phase phase = control.phase.load();
         if (phase == Phase::Abort || phase == Phase::Drain) break;
@@ -64,7 +74,7 @@ LoadResult run_load(const LoadSettings& settings, const RunLength& length, std::
         }
         const auto now = Clock::now();
         if (phase == Phase::Warmup && now >= warmup_end) {
-            control.begin = Sample::take(control.otpd_pid);
+            control.begin = Sample::take(control.otpd_pids, control.db_pid);
             control.phase.store(Phase::Measure);
             result.measured = true;
             measure_end = control.begin.time + std::chrono::duration_cast<Clock::duration>(
@@ -76,9 +86,12 @@ LoadResult run_load(const LoadSettings& settings, const RunLength& length, std::
     }
     // Drain: the exchanges under way finish (each within the timeout) while otpd is watched.
     while (finished.load() < threads.size()) {
-        if (control.phase.load() != Phase::Abort && !otpd.running()) {
-            result.otpd_died = true;
-            control.abort("otpd ended during the load (" + otpd.how_it_ended() + ")");
+        if (control.phase.load() != Phase::Abort) {
+            if (const ChildProcess* gone = ended(otpds)) {
+                result.otpd_died = true;
+                control.abort("otpd (pid " + std::to_string(gone->pid()) + ") ended during the load (" +
+                              gone->how_it_ended() + ")");
+            }
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
@@ -90,6 +103,7 @@ LoadResult run_load(const LoadSettings& settings, const RunLength& length, std::
         result.measured_seconds = seconds_between(control.begin.time, control.end.time);
         if (control.begin.otpd_cpu && control.end.otpd_cpu)
             result.otpd_cpu = *control.end.otpd_cpu - *control.begin.otpd_cpu;
+        if (control.begin.db_cpu && control.end.db_cpu) result.db_cpu = *control.end.db_cpu - *control.begin.db_cpu;
         result.own_cpu = control.end.own_cpu - control.begin.own_cpu;
     }
     return result;

@@ -63,9 +63,13 @@ LoadWorker::LoadWorker(const LoadSettings& settings, Control& control, std::span
                        std::vector<UserModel>& model, const std::vector<unsigned>& slots)
     : settings_(settings), control_(control), model_(model), codes_(secrets) {
     timeout_ns_ = static_cast<std::int64_t>(settings.timeout_seconds * 1e9);
-    address_.sun_family = AF_UNIX;
-    if (settings.socket_path.size() >= sizeof address_.sun_path) throw std::runtime_error("socket path too long");
-    std::memcpy(address_.sun_path, settings.socket_path.c_str(), settings.socket_path.size() + 1);
+    if (settings.socket_paths.empty()) throw std::runtime_error("no otpd socket to talk to");
+    for (const auto& path : settings.socket_paths) {
+        sockaddr_un& address = addresses_.emplace_back();
+        address.sun_family = AF_UNIX;
+        if (path.size() >= sizeof address.sun_path) throw std::runtime_error("socket path too long");
+        std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+    }
 
     slots_.resize(slots.size());
     for (std::size_t i = 0; i < slots.size(); ++i) {
@@ -185,7 +189,9 @@ void LoadWorker::start_next(Slot& s, std::int64_t now) {
 void LoadWorker::connect_slot(Slot& s, std::int64_t now) {
     const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return fail(s, std::string("socket: ") + std::strerror(errno));
-    if (::connect(fd, reinterpret_cast<const sockaddr*>(&address_), sizeof address_) != 0) {
+    const std::size_t node = s.number % addresses_.size();
+    const sockaddr_un& address = addresses_[node];
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
         const int err = errno;
         ::close(fd);
         if (err == EAGAIN) {  // otpd's listen backlog is full: try again shortly
@@ -193,7 +199,7 @@ void LoadWorker::connect_slot(Slot& s, std::int64_t now) {
             s.wake_ns = now + kRetryConnectNs;
             return;
         }
-        return fail(s, "cannot connect to " + settings_.socket_path + ": " + std::strerror(err));
+        return fail(s, "cannot connect to " + settings_.socket_paths[node] + ": " + std::strerror(err));
     }
     epoll_event ev{};
     ev.events = EPOLLIN;

@@ -3,7 +3,8 @@
 //
 // One verification is one login exchange as pam_kotp.so makes it: connect, AuthBegin (user,
 // service "kotp-load", rhost, tty), the Prompt reply, AuthAnswer with the code, the final
-// AuthStep; otpd then closes the connection. The latency is from connect to the final reply.
+// AuthStep; otpd then closes the connection. With several otpd nodes (--nodes), client slot c
+// always talks to node c % nodes. The latency is from connect to the final reply.
 // (pam_kotp.so also checks the socket's owner and the peer's credentials: client-side work
 // that otpd does not see, left out here.)
 //
@@ -41,7 +42,7 @@
 namespace kotp::bench {
 
 struct LoadSettings {
-    std::string socket_path;
+    std::vector<std::string> socket_paths;  // one per otpd node: client slot c uses c % nodes
     std::uint32_t users = 0;
     unsigned clients = 0;
     unsigned threads = 1;
@@ -118,7 +119,7 @@ private:
     std::vector<Slot> slots_;
     LoadStats stats_;
     int epoll_fd_ = -1;
-    sockaddr_un address_{};
+    std::vector<sockaddr_un> addresses_;  // settings_.socket_paths
     std::int64_t timeout_ns_ = 0;
 };
 

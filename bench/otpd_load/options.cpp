@@ -1,7 +1,10 @@
 #include "options.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <string_view>
 
 namespace kotp::bench {
@@ -38,6 +41,30 @@ std::optional<Mix> parse_mix(std::string_view text) {
     return Mix{parts[0], parts[1], parts[2]};
 }
 
+bool is_url(std::string_view conninfo) {
+    return conninfo.starts_with("postgresql://") || conninfo.starts_with("postgres://");
+}
+
+// Whether a connection string carries a password: a URL's user:password@, or a password
+// parameter (a URL's ?password=, a key=value string's password = ...).
+bool holds_password(std::string_view conninfo) {
+    std::string lower(conninfo);
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    for (auto at = lower.find("password"); at != std::string::npos; at = lower.find("password", at + 1)) {
+        auto end = at + 8;
+        while (end < lower.size() && (lower[end] == ' ' || lower[end] == '\t')) ++end;
+        if (end < lower.size() && lower[end] == '=') return true;
+    }
+    if (is_url(lower)) {
+        const auto authority = lower.substr(lower.find("://") + 3);
+        const auto user_info = authority.substr(0, std::min(authority.find('/'), authority.find('?')));
+        const auto at = user_info.rfind('@');
+        if (at != std::string::npos && user_info.substr(0, at).find(':') != std::string::npos) return true;
+    }
+    return false;
+}
+
 ParseOutcome bad(const std::string& what) {
     return {std::nullopt, std::string("kotp-load: ") + what + "\n" + usage_line(), 2};
 }
@@ -46,10 +73,13 @@ ParseOutcome bad(const std::string& what) {
 
 const char* token_name(TokenChoice token) noexcept { return token == TokenChoice::Hotp ? "hotp" : "totp"; }
 
+std::string storage_label(const Options& options) { return options.storage.empty() ? "sqlite" : options.storage; }
+
 const char* usage_line() noexcept {
     return "usage: kotp-load --otpd PATH --admin PATH --state DIR [--users N] [--clients C] [--threads T]\n"
            "                 [--seconds S | --verifications V] [--warmup S] [--mix R,W,P] [--token hotp|totp]\n"
-           "                 [--timeout S] [--seed N] [--json FILE] [--keep-state]\n";
+           "                 [--timeout S] [--seed N] [--json FILE] [--keep-state]\n"
+           "                 [--storage CONNINFO [--storage-password-file FILE] [--nodes K]] [--db-server-pid PID]\n";
 }
 
 const char* help_text() noexcept {
@@ -76,6 +106,16 @@ const char* help_text() noexcept {
            "  --json FILE          also write the report as JSON\n"
            "  --keep-state         keep DIR with its enrolled users; a later run with the same --users\n"
            "                       and --token reuses them instead of enrolling again\n"
+           "  --storage CONNINFO   otpd keeps its state in this PostgreSQL database (a postgresql:// URL or\n"
+           "                       a libpq key=value string, without the password) instead of SQLite in\n"
+           "                       DIR. The database is part of the state: a new enrolment needs it\n"
+           "                       empty, and --keep-state reuses it only with the DIR that enrolled it\n"
+           "                       (same users, token and CONNINFO, and nothing written since)\n"
+           "  --storage-password-file FILE  the password, alone on the first line (not readable by others)\n"
+           "  --nodes K            K otpd (1 to 8) on the same --storage, each with its own socket and a\n"
+           "                       copy of the master key; client c talks to node c % K (1)\n"
+           "  --db-server-pid PID  the database server's main process (the postmaster): its CPU time and\n"
+           "                       its child processes' is reported per verification too\n"
            "\n"
            "Exit status: 0 every outcome was the predicted one; 1 an outcome differed, an exchange\n"
            "failed or otpd died during the load; 2 bad arguments; 3 the setup failed (state\n"
@@ -148,6 +188,28 @@ ParseOutcome parse_options(int argc, char** argv) {
             const auto n = parse_count(value, 1, UINT64_MAX);
             if (!n) return bad("--seed must be a whole number of at least 1");
             o.seed = *n;
+        } else if (arg == "--storage") {
+            if (value.empty() || value == "sqlite") {
+                o.storage.clear();
+                continue;
+            }
+            if (!is_url(value) && value.find('=') == std::string_view::npos)
+                return bad("--storage must be a postgresql:// URL or a libpq key=value connection string");
+            if (value.find_first_of("\r\n") != std::string_view::npos) return bad("--storage must be one line");
+            if (holds_password(value))
+                return bad("--storage must not hold the password: put it in --storage-password-file");
+            o.storage = value;
+        } else if (arg == "--storage-password-file") {
+            if (value.empty()) return bad("--storage-password-file needs a file name");
+            o.storage_password_file = std::filesystem::absolute(std::string(value)).lexically_normal().string();
+        } else if (arg == "--nodes") {
+            const auto n = parse_count(value, 1, kMaxNodes);
+            if (!n) return bad("--nodes must be a whole number from 1 to " + std::to_string(kMaxNodes));
+            o.nodes = static_cast<unsigned>(*n);
+        } else if (arg == "--db-server-pid") {
+            const auto n = parse_count(value, 1, 1u << 22);
+            if (!n) return bad("--db-server-pid must be a process id");
+            o.db_server_pid = static_cast<pid_t>(*n);
         } else if (arg == "--json") {
             if (value.empty()) return bad("--json needs a file name");
             o.json_path = value;
@@ -162,6 +224,11 @@ ParseOutcome parse_options(int argc, char** argv) {
         return bad("--users (" + std::to_string(o.users) + ") must be at least --clients (" +
                    std::to_string(o.clients) + "): each client drives users of its own");
     if (o.threads > o.clients) return bad("--threads must not be more than --clients");
+    if (o.storage.empty() && !o.storage_password_file.empty())
+        return bad("--storage-password-file goes with --storage");
+    if (o.storage.empty() && o.nodes > 1)
+        return bad("--nodes above 1 needs --storage: nodes share one PostgreSQL database");
+    if (o.nodes > o.clients) return bad("--nodes must not be more than --clients");
     return {o, {}, 0};
 }
 

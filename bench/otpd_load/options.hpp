@@ -1,6 +1,8 @@
 // kotp-load's command line. A bad argument is reported with the usage line and exit status 2.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -34,11 +36,20 @@ struct Options {
     std::string json_path;              // empty: no JSON file
     bool keep_state = false;
     std::uint64_t seed = 0;             // 0: a random seed (printed, so a run can be repeated)
+    std::string storage;                // empty: SQLite in the state folder; else otpd.conf's storage
+    std::string storage_password_file;  // absolute; otpd.conf's storage_password_file
+    unsigned nodes = 1;                 // otpd processes sharing the storage (> 1 needs storage)
+    pid_t db_server_pid = 0;            // > 0: its CPU time and its children's is measured too
 };
+
+// What the JSON report and the state's manifest say about the storage: "sqlite", or the
+// PostgreSQL connection string as given (it never holds the password: parse_options refuses one).
+std::string storage_label(const Options& options);
 
 inline constexpr std::uint32_t kMaxUsers = 10'000'000;
 inline constexpr unsigned kMaxClients = 4096;
 inline constexpr unsigned kMaxThreads = 64;
+inline constexpr unsigned kMaxNodes = 8;
 
 // The one-line usage and the full help text.
 const char* usage_line() noexcept;

@@ -18,6 +18,11 @@ inline CpuTimes operator-(const CpuTimes& a, const CpuTimes& b) { return {a.user
 // utime and stime of every thread of `pid` (/proc/PID/stat, clock-tick resolution).
 std::optional<CpuTimes> process_cpu(pid_t pid);
 
+// A server's whole CPU time: utime and stime of `pid` and of its child processes, both the
+// running ones (their /proc/PID/stat) and those that ended and were reaped (cutime and cstime
+// of `pid`). For PostgreSQL: the postmaster, the backends, the WAL writer, the checkpointer ...
+std::optional<CpuTimes> process_tree_cpu(pid_t pid);
+
 // This process, every thread (getrusage RUSAGE_SELF).
 CpuTimes own_cpu();
 

@@ -24,6 +24,14 @@ double per_verification(double seconds, const LoadResult& load) {
     return load.stats.measured == 0 ? 0 : seconds * 1e6 / static_cast<double>(load.stats.measured);
 }
 
+// {user_seconds, sys_seconds, us_per_verification}, or null when not measured.
+nlohmann::json cpu_json(const std::optional<CpuTimes>& cpu, const LoadResult& load) {
+    if (!cpu) return nullptr;
+    return {{"user_seconds", cpu->user},
+            {"sys_seconds", cpu->sys},
+            {"us_per_verification", per_verification(cpu->total(), load)}};
+}
+
 std::string mix_text(const Mix& m) {
     return std::to_string(m.right) + "," + std::to_string(m.wrong) + "," + std::to_string(m.replay);
 }
@@ -35,6 +43,9 @@ void print_report(std::ostream& out, const RunReport& r) {
     out << "kotp-load: " << o.users << " users (" << token_name(o.token) << "), " << o.clients << " clients on "
         << o.threads << (o.threads == 1 ? " thread" : " threads") << ", mix right/wrong/replay " << mix_text(o.mix)
         << ", seed " << r.seed << "\n";
+    out << "  storage         " << storage_label(o);
+    if (o.nodes > 1) out << ", " << o.nodes << " otpd sharing it (client c talks to node c % " << o.nodes << ")";
+    out << "\n";
     out << "  otpd settings   host_failure_limit = 0 (every exchange comes from this one process: its wrong\n"
            "                  codes would otherwise get the source hosts throttled), grace_period = 0,\n"
         << "                  lockout_threshold = " << r.rules.lockout_threshold
@@ -69,10 +80,14 @@ void print_report(std::ostream& out, const RunReport& r) {
                 << " s sys = " << fixed(per_verification(l.otpd_cpu->total(), l), 1) << " us per verification\n";
         else
             out << "  otpd CPU        not available\n";
+        if (l.db_cpu)
+            out << "  database CPU    " << fixed(l.db_cpu->user, 2) << " s user + " << fixed(l.db_cpu->sys, 2)
+                << " s sys = " << fixed(per_verification(l.db_cpu->total(), l), 1)
+                << " us per verification (the server and its child processes)\n";
         out << "  kotp-load CPU   " << fixed(l.own_cpu.user, 2) << " s user + " << fixed(l.own_cpu.sys, 2)
             << " s sys = " << fixed(per_verification(l.own_cpu.total(), l), 1) << " us per verification\n";
         if (r.memory_end) {
-            out << "  otpd memory     VmHWM " << fixed(r.memory_end->peak_mib, 1) << " MiB"
+            out << "  otpd memory     " << (o.nodes > 1 ? "the largest node: " : "") << "VmHWM " << fixed(r.memory_end->peak_mib, 1) << " MiB"
                 << (r.peak_reset ? " during the load" : " since otpd started") << ", VmRSS "
                 << fixed(r.memory_end->rss_mib, 1) << " MiB at the end";
             if (r.memory_after_enrol)
@@ -104,6 +119,8 @@ bool write_json_report(const std::string& path, const RunReport& r, std::string&
     j["clients"] = o.clients;
     j["threads"] = o.threads;
     j["token"] = token_name(o.token);
+    j["storage"] = storage_label(o);
+    j["nodes"] = o.nodes;
     j["mix"] = {{"right", o.mix.right}, {"wrong", o.mix.wrong}, {"replay", o.mix.replay}};
     j["seed"] = r.seed;
     j["otpd_settings"] = {{"host_failure_limit", 0},
@@ -134,15 +151,9 @@ bool write_json_report(const std::string& path, const RunReport& r, std::string&
                            {"p99_9", us(s.latency.quantile(0.999))},
                            {"max", us(s.latency.max())},
                            {"mean", s.latency.mean() / 1000.0}};
-        if (l.otpd_cpu)
-            j["otpd_cpu"] = {{"user_seconds", l.otpd_cpu->user},
-                             {"sys_seconds", l.otpd_cpu->sys},
-                             {"us_per_verification", per_verification(l.otpd_cpu->total(), l)}};
-        else
-            j["otpd_cpu"] = nullptr;
-        j["loadgen_cpu"] = {{"user_seconds", l.own_cpu.user},
-                            {"sys_seconds", l.own_cpu.sys},
-                            {"us_per_verification", per_verification(l.own_cpu.total(), l)}};
+        j["otpd_cpu"] = cpu_json(l.otpd_cpu, l);
+        j["db_server_cpu"] = cpu_json(l.db_cpu, l);
+        j["loadgen_cpu"] = cpu_json(l.own_cpu, l);
         json memory;
         if (r.memory_end) {
             memory["vm_hwm_mib"] = r.memory_end->peak_mib;

@@ -27,10 +27,11 @@ struct RunReport {
 
     // The load (absent when the setup failed).
     std::optional<LoadResult> load;
+    // otpd's memory; with several nodes the largest peak and the largest RSS of them.
     std::optional<MemoryUse> memory_after_enrol;  // otpd before the load
     bool peak_reset = false;                      // VmHWM reset before the load: the peak is the load's
     std::optional<MemoryUse> memory_end;          // otpd at the end of the load
-    std::string otpd_end;                         // how otpd ended after SIGTERM
+    std::string otpd_end;                         // how otpd ended after SIGTERM (every node)
 
     // The verdict.
     int exit_code = 0;
