@@ -122,8 +122,7 @@ Setter storage_key() {
             c.storage.clear();
             return {};
         }
-        const bool url = v.starts_with("postgresql://") || v.starts_with("postgres://");
-        if (!url && v.find('=') == std::string_view::npos)
+        if (!looks_like_pg_conninfo(v))
             return "must be sqlite, a postgresql:// URL or a libpq key=value connection string";
         if (v.size() > 4096) return "is too long";
         if (auto why = check_pg_conninfo(std::string(v)); !why.empty()) return why;

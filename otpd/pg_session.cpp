@@ -30,19 +30,6 @@ constexpr const char* kSessionSettings =
     "SET statement_timeout = '10s'; SET lock_timeout = '5s'; "
     "SET idle_in_transaction_session_timeout = '60s'; SET client_min_messages = warning";
 
-// libpq's messages end in a newline and may span lines ("\n\tIs the server running..."): one line
-// for the log.
-std::string trimmed(std::string_view s) {
-    std::string out;
-    for (const char c : s) {
-        const bool space = c == '\n' || c == '\t' || c == '\r' || c == ' ';
-        if (space && (out.empty() || out.back() == ' ')) continue;
-        out.push_back(space ? ' ' : c);
-    }
-    while (!out.empty() && out.back() == ' ') out.pop_back();
-    return out;
-}
-
 // Length of the UTF-8 sequence at s[i], or 0 if it is not one (or is NUL).
 std::size_t utf8_length(std::string_view s, std::size_t i) {
     const auto c = static_cast<unsigned char>(s[i]);
@@ -75,6 +62,22 @@ std::size_t utf8_length(std::string_view s, std::size_t i) {
 
 }  // namespace
 
+std::string pg_one_line(std::string_view s) {
+    std::string out;
+    for (const char c : s) {
+        const bool space = c == '\n' || c == '\t' || c == '\r' || c == ' ';
+        if (space && (out.empty() || out.back() == ' ')) continue;
+        out.push_back(space ? ' ' : c);
+    }
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    return out;
+}
+
+bool looks_like_pg_conninfo(std::string_view conninfo) {
+    return conninfo.starts_with("postgresql://") || conninfo.starts_with("postgres://") ||
+           conninfo.find('=') != std::string_view::npos;
+}
+
 // PostgreSQL's text holds no NUL and, in a UTF8 database, only valid UTF-8. A host name or a tty
 // from PAM may hold anything; such bytes are stored as \xNN, as the log shows them.
 std::string pg_storable_text(std::string_view s) {
@@ -103,7 +106,7 @@ struct ConninfoOptions {
     explicit ConninfoOptions(const std::string& conninfo) {
         char* message = nullptr;
         options = PQconninfoParse(conninfo.c_str(), &message);
-        if (options == nullptr) error = message != nullptr ? trimmed(message) : "out of memory";
+        if (options == nullptr) error = message != nullptr ? pg_one_line(message) : "out of memory";
         if (message != nullptr) PQfreemem(message);
     }
     ~ConninfoOptions() {
@@ -253,7 +256,7 @@ void PgSession::open() {
     conn_ = PQconnectdbParams(keys.data(), values.data(), 1);
     if (conn_ == nullptr) throw StoreError("cannot connect to " + description_ + ": out of memory");
     if (PQstatus(conn_) != CONNECTION_OK)
-        throw StoreError("cannot connect to " + description_ + ": " + trimmed(PQerrorMessage(conn_)));
+        throw StoreError("cannot connect to " + description_ + ": " + pg_one_line(PQerrorMessage(conn_)));
     PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
     exec(kSessionSettings);
     // A standby takes no writes: every login would fail on its first row. Say so at once.
@@ -266,8 +269,8 @@ void PgSession::open() {
 }
 
 void PgSession::fail(const std::string& what, pg_result* result) {
-    std::string message = trimmed(result != nullptr ? PQresultErrorMessage(result) : "");
-    if (message.empty() && conn_ != nullptr) message = trimmed(PQerrorMessage(conn_));
+    std::string message = pg_one_line(result != nullptr ? PQresultErrorMessage(result) : "");
+    if (message.empty() && conn_ != nullptr) message = pg_one_line(PQerrorMessage(conn_));
     const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
     if (state != nullptr) message += std::string(" (SQLSTATE ") + state + ")";
     if (result != nullptr) PQclear(result);

@@ -29,6 +29,14 @@ struct PgTarget {
     ~PgTarget();
 };
 
+// libpq's messages on one line (they end in a newline and may go on "\n\tIs the server
+// running..." or with DETAIL and HINT lines): whitespace runs become one space.
+std::string pg_one_line(std::string_view message);
+
+// Whether a setting has the form of a PostgreSQL target: a postgresql:// (or postgres://) URL or
+// a libpq key=value string. check_pg_conninfo() then says whether libpq takes it.
+bool looks_like_pg_conninfo(std::string_view conninfo);
+
 // Checks a storage setting before anything connects: libpq must parse it, and it must not carry a
 // password (that belongs in storage_password_file, readable by otpd alone). Returns "" or why not.
 std::string check_pg_conninfo(const std::string& conninfo);

@@ -78,21 +78,6 @@ std::string column_list(const TableSpec& t, const char* Field::*which) {
     return out;
 }
 
-// libpq's message on one line: its DETAIL, HINT and CONTEXT lines joined with spaces.
-std::string one_line(std::string_view message) {
-    std::string out;
-    for (std::size_t i = 0; i < message.size(); ++i) {
-        if (message[i] != '\n') {
-            out.push_back(message[i]);
-            continue;
-        }
-        while (i + 1 < message.size() && (message[i + 1] == '\t' || message[i + 1] == ' ')) ++i;
-        out.push_back(' ');
-    }
-    while (!out.empty() && out.back() == ' ') out.pop_back();
-    return out;
-}
-
 std::int64_t parse_count(const char* text) {
     std::int64_t n = -1;
     const auto end = text + std::strlen(text);
@@ -255,7 +240,7 @@ PgConnection::PgConnection(const PgTarget& target, const std::string& descriptio
     if (!conn_) throw StorageCopyError(Kind::Target, "cannot connect to " + description_ + ": out of memory");
     if (PQstatus(conn_.get()) != CONNECTION_OK)
         throw StorageCopyError(Kind::Target,
-                               "cannot connect to " + description_ + ": " + one_line(PQerrorMessage(conn_.get())));
+                               "cannot connect to " + description_ + ": " + pg_one_line(PQerrorMessage(conn_.get())));
     PQsetNoticeProcessor(conn_.get(), [](void*, const char*) {}, nullptr);
     // No statement timeout: a COPY of millions of audit rows is one statement. A lock held by
     // someone else is waited for 10 s at most. Text goes as UTF-8 (pg_storable_text).
@@ -268,8 +253,8 @@ PgConnection::PgConnection(const PgTarget& target, const std::string& descriptio
 }
 
 void PgConnection::fail(const std::string& what, PGresult* result) {
-    std::string message = one_line(result != nullptr ? PQresultErrorMessage(result) : "");
-    if (message.empty()) message = one_line(PQerrorMessage(conn_.get()));
+    std::string message = pg_one_line(result != nullptr ? PQresultErrorMessage(result) : "");
+    if (message.empty()) message = pg_one_line(PQerrorMessage(conn_.get()));
     const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
     if (state != nullptr) message += std::string(" (SQLSTATE ") + state + ")";
     if (state != nullptr && std::strcmp(state, "55P03") == 0)
@@ -494,8 +479,7 @@ bool has_password(const std::string& conninfo) {
 }  // namespace
 
 std::string check_copy_target(const std::string& conninfo) {
-    const bool url = conninfo.starts_with("postgresql://") || conninfo.starts_with("postgres://");
-    if (!url && conninfo.find('=') == std::string::npos)
+    if (!looks_like_pg_conninfo(conninfo))
         return "must be a postgresql:// URL or a libpq key=value connection string";
     if (auto why = check_pg_conninfo(conninfo); !why.empty())
         return has_password(conninfo) ? "holds a password, which every user could read in ps: put it in a file "
@@ -522,12 +506,12 @@ StorageCopyReport copy_sqlite_to_pg(const std::string& sqlite_path, const PgTarg
         try {
             session.connect();
         } catch (const StoreError& e) {
-            throw StorageCopyError(Kind::Target, one_line(e.what()));
+            throw StorageCopyError(Kind::Target, pg_one_line(e.what()));
         }
         try {
             report.schema_found = pg_migrate(session);
         } catch (const StoreError& e) {
-            throw StorageCopyError(Kind::Target, "creating otpd's schema: " + one_line(e.what()));
+            throw StorageCopyError(Kind::Target, "creating otpd's schema: " + pg_one_line(e.what()));
         }
     }
 
