@@ -10,13 +10,12 @@
 namespace kotp::otpd {
 namespace {
 
-bool code_at(const TokenRecord& token, std::span<const std::uint8_t> secret, std::uint64_t counter,
-             std::string_view code) {
-    return ct_equal(otp::hotp(secret, counter, token.algorithm, static_cast<int>(token.digits)), code);
+bool code_at(otp::Hotp& hotp, std::uint64_t counter, std::string_view code) {
+    return ct_equal(hotp.code(counter), code);
 }
 
-Match match_totp(const TokenRecord& token, std::span<const std::uint8_t> secret, std::int64_t now,
-                 std::string_view code, const MatchRules& rules) {
+Match match_totp(const TokenRecord& token, otp::Hotp& hotp, std::int64_t now, std::string_view code,
+                 const MatchRules& rules) {
     const auto real = static_cast<std::int64_t>(otp::totp_step(now, token.period));
     const auto window = static_cast<std::int64_t>(rules.window);
     // The window around the real step is always searched (the code being typed when the step
@@ -28,7 +27,7 @@ Match match_totp(const TokenRecord& token, std::span<const std::uint8_t> secret,
     steps.erase(std::unique(steps.begin(), steps.end()), steps.end());
     Match replay;
     for (const std::int64_t step : steps) {
-        if (step < 0 || !code_at(token, secret, static_cast<std::uint64_t>(step), code)) continue;
+        if (step < 0 || !code_at(hotp, static_cast<std::uint64_t>(step), code)) continue;
         if (step > token.last_step) return {MatchKind::Accepted, step, step - real};
         if (replay.kind == MatchKind::NoMatch) replay = {MatchKind::Replay, step, step - real};
     }
@@ -36,23 +35,22 @@ Match match_totp(const TokenRecord& token, std::span<const std::uint8_t> secret,
     for (std::int64_t distance = 1; distance <= kSkewSteps; ++distance) {
         for (const std::int64_t step : {real - distance, real + distance}) {
             if (step < 0 || std::find(steps.begin(), steps.end(), step) != steps.end()) continue;
-            if (code_at(token, secret, static_cast<std::uint64_t>(step), code))
+            if (code_at(hotp, static_cast<std::uint64_t>(step), code))
                 return {MatchKind::Skewed, step, step - real};
         }
     }
     return {};
 }
 
-Match match_hotp(const TokenRecord& token, std::span<const std::uint8_t> secret, std::string_view code,
-                 const MatchRules& rules) {
+Match match_hotp(const TokenRecord& token, otp::Hotp& hotp, std::string_view code, const MatchRules& rules) {
     for (std::uint64_t i = 0; i <= rules.hotp_look_ahead; ++i) {
         const std::uint64_t counter = token.counter + i;
-        if (code_at(token, secret, counter, code))
+        if (code_at(hotp, counter, code))
             return {MatchKind::Accepted, static_cast<std::int64_t>(counter), static_cast<std::int64_t>(i)};
     }
     for (std::uint64_t back = 1; back <= kHotpReplayDepth && back <= token.counter; ++back) {
         const std::uint64_t counter = token.counter - back;
-        if (code_at(token, secret, counter, code))
+        if (code_at(hotp, counter, code))
             return {MatchKind::Replay, static_cast<std::int64_t>(counter), -static_cast<std::int64_t>(back)};
     }
     return {};
@@ -63,8 +61,9 @@ Match match_hotp(const TokenRecord& token, std::span<const std::uint8_t> secret,
 Match match_code(const TokenRecord& token, std::span<const std::uint8_t> secret, std::int64_t now,
                  std::string_view code, const MatchRules& rules) {
     if (code.size() != token.digits) return {};
-    return token.type == wire::TokenType::Hotp ? match_hotp(token, secret, code, rules)
-                                               : match_totp(token, secret, now, code, rules);
+    otp::Hotp hotp(secret, token.algorithm, static_cast<int>(token.digits));  // keyed once for every counter tried
+    return token.type == wire::TokenType::Hotp ? match_hotp(token, hotp, code, rules)
+                                               : match_totp(token, hotp, now, code, rules);
 }
 
 std::string normalize_code(std::string_view typed) {
@@ -84,6 +83,7 @@ namespace kotp::otpd {
 std::optional<std::int64_t> find_consecutive(const TokenRecord& token, std::span<const std::uint8_t> secret,
                                              std::int64_t now, std::string_view code1, std::string_view code2) {
     if (code1.size() != token.digits || code2.size() != token.digits) return std::nullopt;
+    otp::Hotp hotp(secret, token.algorithm, static_cast<int>(token.digits));
     std::int64_t first = 0;
     std::int64_t last = 0;
     if (token.type == wire::TokenType::Hotp) {
@@ -95,8 +95,8 @@ std::optional<std::int64_t> find_consecutive(const TokenRecord& token, std::span
         last = real + kResyncSteps;
     }
     for (std::int64_t p = first; p <= last; ++p)
-        if (code_at(token, secret, static_cast<std::uint64_t>(p), code1) &&
-            code_at(token, secret, static_cast<std::uint64_t>(p + 1), code2))
+        if (code_at(hotp, static_cast<std::uint64_t>(p), code1) &&
+            code_at(hotp, static_cast<std::uint64_t>(p + 1), code2))
             return p + 1;
     return std::nullopt;
 }

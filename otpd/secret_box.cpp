@@ -21,6 +21,13 @@ struct CtxFree {
 };
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CtxFree>;
 
+// AES-256-GCM fetched from OpenSSL once per process and kept until exit: EVP_aes_256_gcm()
+// makes every EVP_*Init_ex fetch it again (OpenSSL 3's implicit fetch), once per login.
+const EVP_CIPHER* aes_256_gcm() {
+    static EVP_CIPHER* const cipher = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+    return cipher;
+}
+
 const unsigned char* uc(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
 
 }  // namespace
@@ -52,7 +59,7 @@ std::optional<std::vector<std::uint8_t>> SecretBox::seal(std::span<const std::ui
     CipherCtx ctx(EVP_CIPHER_CTX_new());
     int len = 0;
     int final_len = 0;
-    if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key->data(), nonce) != 1 ||
+    if (!ctx || EVP_EncryptInit_ex(ctx.get(), aes_256_gcm(), nullptr, key->data(), nonce) != 1 ||
         EVP_EncryptUpdate(ctx.get(), nullptr, &len, uc(associated_data),
                           static_cast<int>(associated_data.size())) != 1 ||
         EVP_EncryptUpdate(ctx.get(), out, &len, secret.data(), static_cast<int>(secret.size())) != 1 ||
@@ -78,7 +85,7 @@ std::optional<std::vector<std::uint8_t>> SecretBox::open(std::span<const std::ui
     int len = 0;
     int final_len = 0;
     const bool ok =
-        ctx && EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key->data(), nonce) == 1 &&
+        ctx && EVP_DecryptInit_ex(ctx.get(), aes_256_gcm(), nullptr, key->data(), nonce) == 1 &&
         EVP_DecryptUpdate(ctx.get(), nullptr, &len, uc(associated_data),
                           static_cast<int>(associated_data.size())) == 1 &&
         EVP_DecryptUpdate(ctx.get(), secret.data(), &len, in, static_cast<int>(size)) == 1 &&

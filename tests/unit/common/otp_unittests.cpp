@@ -116,6 +116,29 @@ TEST(Totp, Rfc6238AppendixB) {
     }
 }
 
+// One keyed Hotp gives every code of a window, in any order and repeatedly, exactly as a fresh
+// key per code would (the re-initialisation from the kept key must not drift).
+TEST(Hotp, OneKeyForManyCounters) {
+    otp::Hotp sha1(kSha1Key, Algorithm::Sha1, 6);
+    const std::array<const char*, 10> expected{"755224", "287082", "359152", "969429", "338314",
+                                               "254676", "287922", "162583", "399871", "520489"};
+    for (int pass = 0; pass < 2; ++pass)
+        for (std::uint64_t counter = expected.size(); counter-- > 0;)
+            EXPECT_EQ(sha1.code(counter), expected[counter]) << "counter " << counter;
+    otp::Hotp sha256(kSha256Key, Algorithm::Sha256, 8);
+    otp::Hotp sha512(kSha512Key, Algorithm::Sha512, 8);
+    for (const auto& row : kRfc6238) {
+        SCOPED_TRACE(row.time);
+        EXPECT_EQ(sha256.code(row.step), row.sha256);
+        EXPECT_EQ(sha512.code(row.step), row.sha512);
+    }
+}
+
+TEST(Hotp, UnusableKeyGivesNoCode) {
+    EXPECT_EQ(otp::Hotp(kSha1Key, Algorithm::Sha1, 5).code(0), "");
+    EXPECT_EQ(otp::Hotp(kSha1Key, static_cast<Algorithm>(9), 6).code(0), "");
+}
+
 TEST(Totp, Rfc6238Steps) {
     for (const auto& row : kRfc6238) EXPECT_EQ(otp::totp_step(row.time, 30), row.step) << row.time;
 }
