@@ -106,14 +106,9 @@ void Session::write_reply(std::vector<std::uint8_t> frame, bool close_after) {
     arm_timer(io_timeout_);
     asio::async_write(socket_, asio::buffer(reply_),
                       [self = shared_from_this(), close_after](const boost::system::error_code& ec, std::size_t) {
-                          if (ec || close_after) {
-                              if (!ec) {
-                                  // Let the client read the reply before the close.
-                                  boost::system::error_code ignored;
-                                  self->socket_.shutdown(Socket::shutdown_send, ignored);
-                              }
-                              return self->close();
-                          }
+                          // No shutdown() before the close: on a Unix socket the reply already
+                          // sent stays readable by the client after close(), then it reads EOF.
+                          if (ec || close_after) return self->close();
                           self->read_header();
                       });
 }
