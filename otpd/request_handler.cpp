@@ -193,7 +193,7 @@ HandlerResult RequestHandler::auth_begin(const Peer& peer, SessionState& state, 
     auto decision = verifier_.begin(state.login, state.progress);
     if (decision.reply.outcome == wire::Outcome::Prompt) {
         state.phase = SessionPhase::AwaitAnswer;
-        return {wire::encode_frame(decision.reply), false};
+        return {wire::encode_frame(decision.reply), false, false};
     }
     state.phase = SessionPhase::Finished;
     log_outcome(peer, state.login, decision);

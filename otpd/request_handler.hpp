@@ -36,6 +36,10 @@ struct SessionState {
 struct HandlerResult {
     ReplyFrame reply;
     bool close = false;
+    // False for the prompt of an AuthBegin: it asks for a code and decides nothing (no code was
+    // accepted, no failure counted), so it may leave before the group is durable. Whatever the
+    // answer then decides is read again and made durable before its own reply.
+    bool decides = true;
 };
 
 class RequestHandler {

@@ -87,6 +87,7 @@ void Session::process() {
     auto result = handler_.handle(peer_, state_, type_, payload_);
     wipe(payload_);
     if (!grouped) return finish(std::move(result));  // committed on its own, or failed closed
+    if (!result.decides) return finish(std::move(result));  // a prompt: nothing to wait for
     group_.defer([self = shared_from_this(), result = std::move(result)](bool committed) mutable {
         if (!committed) {
             wipe(result.reply);

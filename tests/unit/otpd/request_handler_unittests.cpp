@@ -123,6 +123,40 @@ TEST_F(RequestHandlerTest, RootLoginGoesPromptThenResult) {
     EXPECT_TRUE(r.close);
 }
 
+// Only an AuthBegin's prompt may leave before its group is durable (session.cpp): it decides
+// nothing. Every verdict, a refusal at BEGIN included, waits for the disk.
+TEST_F(RequestHandlerTest, OnlyTheBeginPromptLeavesBeforeTheDisk) {
+    const auto e = enroll("alice");
+    SessionState wrong;
+    auto r = send(root, wrong, wire::AuthBegin{"alice", "sshd", "192.0.2.1", "ssh"});
+    ASSERT_EQ(step_of(r).outcome, wire::Outcome::Prompt);
+    EXPECT_FALSE(r.decides);
+    wire::AuthAnswer answer;
+    answer.response = code_at(e, clock.now()) == "000000" ? "111111" : "000000";
+    r = send(root, wrong, answer);
+    EXPECT_EQ(step_of(r).outcome, wire::Outcome::Failure);
+    EXPECT_TRUE(r.decides) << "a counted failure left before it was durable";
+
+    SessionState right;
+    ASSERT_FALSE(send(root, right, wire::AuthBegin{"alice", "sshd", "192.0.2.1", "ssh"}).decides);
+    answer.response = code_at(e, clock.now());
+    r = send(root, right, answer);
+    EXPECT_EQ(step_of(r).outcome, wire::Outcome::Success);
+    EXPECT_TRUE(r.decides) << "an accepted code left before it was durable";
+
+    SessionState unknown;
+    r = send(root, unknown, wire::AuthBegin{"nobody-here", "sshd", "192.0.2.1", "ssh"});
+    EXPECT_NE(step_of(r).outcome, wire::Outcome::Prompt);
+    EXPECT_TRUE(r.decides);
+
+    SessionState suspend;
+    ASSERT_EQ(type_of(send(root, suspend, wire::AdminSuspend{"alice", "test"})), MessageType::Done);
+    SessionState suspended;
+    r = send(root, suspended, wire::AuthBegin{"alice", "sshd", "192.0.2.1", "ssh"});
+    EXPECT_EQ(step_of(r).outcome, wire::Outcome::Failure);
+    EXPECT_TRUE(r.decides) << "a refusal at BEGIN left before it was durable";
+}
+
 TEST_F(RequestHandlerTest, OutOfOrderRequestsAreProtocolErrors) {
     enroll("alice");
     SessionState state;
