@@ -10,6 +10,7 @@
 #include <string>
 
 #include "store.hpp"
+#include "wal_checkpointer.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -99,11 +100,12 @@ private:
     sqlite3* db_ = nullptr;
     bool needs_reopen_ = false;
     bool group_ = false;           // a group transaction is open (begin_group)
-    unsigned nested_ = 0;
-    long long changes_at_group_ = 0;  // sqlite3_total_changes64 when the group began          // transactions open inside it, as savepoints
+    unsigned nested_ = 0;             // transactions open inside it, as savepoints
+    long long changes_at_group_ = 0;  // sqlite3_total_changes64 when the group began
     std::string group_failure_;    // why the group can no longer commit; empty while it can
     std::string path_;
     std::map<const char*, std::unique_ptr<Statement>> statements_;
+    WalCheckpointer checkpointer_{path_};  // after path_: initialised from it
 };
 
 }  // namespace kotp::otpd
