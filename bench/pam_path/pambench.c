@@ -62,6 +62,9 @@ static size_t nusers;
 typedef struct {
     atomic_size_t next_idx, n_ok, n_fail, n_prompts, errors_shown;
     atomic_llong max_code_step;
+    /* Nanoseconds over all logins in each phase: pam_start, pam_set_item + pam_authenticate,
+     * pam_end (where a module's cost lands: loading it, the exchange, unloading it). */
+    atomic_ullong start_ns, auth_ns, end_ns;
 } shared_t;
 static shared_t *sh;
 static double *lat;
@@ -144,13 +147,19 @@ static void *worker(void *arg) {
         pam_handle_t *ph = NULL;
         const double t0 = mono_now();
         int rc = pam_start_confdir(service, users[i].name, &c, confdir, &ph);
+        const double t1 = mono_now();
         if (rc == PAM_SUCCESS) {
             rc = pam_set_item(ph, PAM_RHOST, rhost);
             if (rc == PAM_SUCCESS) rc = pam_authenticate(ph, 0);
         }
         const char *why = pam_strerror(ph, rc);
+        const double t2 = mono_now();
         if (ph != NULL) pam_end(ph, rc);
-        lat[i] = mono_now() - t0;
+        const double t3 = mono_now();
+        lat[i] = t3 - t0;
+        atomic_fetch_add(&sh->start_ns, (unsigned long long)((t1 - t0) * 1e9));
+        atomic_fetch_add(&sh->auth_ns, (unsigned long long)((t2 - t1) * 1e9));
+        atomic_fetch_add(&sh->end_ns, (unsigned long long)((t3 - t2) * 1e9));
         if (rc == PAM_SUCCESS) {
             atomic_fetch_add(&sh->n_ok, 1);
         } else {
@@ -391,6 +400,9 @@ int main(int argc, char **argv) {
     const size_t prompts = atomic_load(&sh->n_prompts);
     const long long last_code_step = atomic_load(&sh->max_code_step);
     const char *mode = processes ? "processes" : "threads";
+    const double start_us = (double)atomic_load(&sh->start_ns) / 1e3 / (double)nusers;
+    const double auth_us = (double)atomic_load(&sh->auth_ns) / 1e3 / (double)nusers;
+    const double end_us = (double)atomic_load(&sh->end_ns) / 1e3 / (double)nusers;
     if (json) {
         printf("{\"service\":");
         json_string(service);
@@ -402,15 +414,15 @@ int main(int argc, char **argv) {
         printf(",\"users\":%zu,\"threads\":%lu,\"workers\":\"%s\",\"ok\":%zu,\"fail\":%zu,\"prompts\":%zu,"
                "\"wall_s\":%.3f,\"logins_per_s\":%.1f,\"p50_us\":%.0f,\"p99_us\":%.0f,"
                "\"p999_us\":%.0f,\"max_us\":%.0f,\"waited_s\":%.3f,\"first_step\":%lld,"
-               "\"last_code_step\":%lld}\n",
+               "\"last_code_step\":%lld,\"mean_start_us\":%.1f,\"mean_auth_us\":%.1f,\"mean_end_us\":%.1f}\n",
                nusers, (unsigned long)started, mode, ok, fail, prompts, wall, rate, p50, p99, p999,
-               max, waited, first_step, last_code_step);
+               max, waited, first_step, last_code_step, start_us, auth_us, end_us);
     } else {
         printf("service=%s n=%zu threads=%lu workers=%s ok=%zu fail=%zu prompts=%zu wall_s=%.3f "
                "logins_per_s=%.0f p50_us=%.0f p99_us=%.0f p999_us=%.0f max_us=%.0f waited_s=%.3f "
-               "first_step=%lld last_code_step=%lld\n",
+               "first_step=%lld last_code_step=%lld mean_start_us=%.0f mean_auth_us=%.0f mean_end_us=%.0f\n",
                service, nusers, (unsigned long)started, mode, ok, fail, prompts, wall, rate, p50, p99,
-               p999, max, waited, first_step, last_code_step);
+               p999, max, waited, first_step, last_code_step, start_us, auth_us, end_us);
     }
     return fail != 0 || started < threads ? 1 : 0;
 }
