@@ -4,7 +4,13 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <functional>
 #include <string>
 #include <thread>
 
@@ -69,6 +75,43 @@ TEST_F(WalCheckpointerTest, WithoutBackgroundRunsTheCommitterCheckpointsPastTheL
     EXPECT_EQ(checkpointer.background_runs(), 0U);
     EXPECT_GT(checkpointer.foreground_runs(), 0U);
     EXPECT_LE(log_size(), (60 + 8 + 4) * kFrame);
+}
+
+// What otpd's log (stderr) gets while fn runs.
+std::string stderr_of(const std::function<void()>& fn, const std::string& file) {
+    const int saved = ::dup(STDERR_FILENO);
+    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    ::dup2(fd, STDERR_FILENO);
+    fn();
+    ::dup2(saved, STDERR_FILENO);
+    ::close(saved);
+    ::close(fd);
+    std::ifstream in(file);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// A checkpointer that cannot open the database says so once, keeps the committer's safety net,
+// and never fails a commit.
+TEST_F(WalCheckpointerTest, ACheckpointThatCannotRunIsLoggedOnce) {
+    WalCheckpointer checkpointer((std::filesystem::path(dir.path()) / "gone.db").string(), 20, 60);
+    checkpointer.attach(db);
+    const auto log = stderr_of(
+        [&] {
+            for (int round = 0; round < 40; ++round) {
+                write(8);
+                checkpointer.run_if_due();
+            }
+        },
+        (std::filesystem::path(dir.path()) / "stderr.txt").string());
+    EXPECT_EQ(checkpointer.background_runs(), 0U);
+    EXPECT_GT(checkpointer.foreground_runs(), 0U);
+    EXPECT_LE(log_size(), (60 + 8 + 4) * kFrame);
+    EXPECT_NE(log.find("KS1010 cannot checkpoint the write-ahead log of"), std::string::npos) << log;
+    EXPECT_EQ(log.find("KS1010", log.find("KS1010") + 1), std::string::npos) << "logged more than once:\n" << log;
+    EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(dir.path()) / "gone.db"))
+        << "the checkpointer created a database that was not there";
 }
 
 TEST_F(WalCheckpointerTest, NothingRunsBeforeTheLogIsDue) {
