@@ -3,6 +3,9 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
+#include <algorithm>
+#include <cstring>
+
 #include "kotp/codec.hpp"
 #include "commit_group.hpp"
 #include "kotp/wipe.hpp"
@@ -26,6 +29,7 @@ Session::Session(Socket socket, Peer peer, RequestHandler& handler, CommitGroup&
       timer_(socket_.get_executor()) {}
 
 Session::~Session() {
+    wipe(inbox_.data(), inbox_.size());
     wipe(payload_);
     wipe(reply_);
     limits_->release(peer_);
@@ -45,36 +49,54 @@ void Session::arm_timer(std::chrono::seconds timeout) {
     });
 }
 
-void Session::read_header() {
-    // The whole next frame must arrive within the deadline: io_timeout normally, the user's
-    // typing time while a prompt is open.
-    arm_timer(state_.phase == SessionPhase::AwaitAnswer ? answer_timeout_ : io_timeout_);
-    asio::async_read(socket_, asio::buffer(header_),
-                     [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-                         if (ec) return self->close();
-                         wire::FrameHeader header;
-                         auto error = wire::parse_header(self->header_, wire::kMaxImportPayload, header);
-                         // Only an admin's import may be that large; the cap is checked before
-                         // anything is allocated.
-                         if (error == wire::DecodeError::None &&
-                             header.payload_length > self->handler_.max_payload(self->peer_, header.type))
-                             error = wire::DecodeError::TooLong;
-                         if (error != wire::DecodeError::None) {
-                             log_line(LogLevel::Warning, std::string("KS1011 bad frame from uid=") +
-                                                             std::to_string(self->peer_.uid) + ": " +
-                                                             wire::to_string(error));
-                             return self->write_reply(
-                                 error_frame(wire::Status::ProtocolError, wire::to_string(error)), true);
-                         }
-                         self->type_ = header.type;
-                         wipe(self->payload_);
-                         self->payload_.resize(header.payload_length);  // capped above
-                         self->read_payload();
-                     });
+std::size_t Session::take(std::uint8_t* out, std::size_t n) noexcept {
+    const std::size_t count = std::min(n, inbox_size_);
+    std::memcpy(out, inbox_.data(), count);
+    std::memmove(inbox_.data(), inbox_.data() + count, inbox_size_ - count);
+    wipe(inbox_.data() + inbox_size_ - count, count);
+    inbox_size_ -= count;
+    return count;
 }
 
-void Session::read_payload() {
-    asio::async_read(socket_, asio::buffer(payload_),
+void Session::read_header() {
+    // The whole next frame must arrive within the deadline: io_timeout normally, the user's
+    // typing time while a prompt is open. Armed once per frame, not per read, so a client that
+    // trickles bytes gains nothing.
+    arm_timer(state_.phase == SessionPhase::AwaitAnswer ? answer_timeout_ : io_timeout_);
+    fill_header();
+}
+
+void Session::fill_header() {
+    if (inbox_size_ >= wire::kHeaderSize) return on_header();
+    socket_.async_read_some(asio::buffer(inbox_.data() + inbox_size_, inbox_.size() - inbox_size_),
+                            [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+                                if (ec) return self->close();
+                                self->inbox_size_ += n;
+                                self->fill_header();
+                            });
+}
+
+void Session::on_header() {
+    take(header_.data(), header_.size());
+    wire::FrameHeader header;
+    auto error = wire::parse_header(header_, wire::kMaxImportPayload, header);
+    // Only an admin's import may be that large; the cap is checked before anything is allocated.
+    if (error == wire::DecodeError::None && header.payload_length > handler_.max_payload(peer_, header.type))
+        error = wire::DecodeError::TooLong;
+    if (error != wire::DecodeError::None) {
+        log_line(LogLevel::Warning, std::string("KS1011 bad frame from uid=") + std::to_string(peer_.uid) + ": " +
+                                        wire::to_string(error));
+        return write_reply(error_frame(wire::Status::ProtocolError, wire::to_string(error)), true);
+    }
+    type_ = header.type;
+    wipe(payload_);
+    payload_.resize(header.payload_length);  // capped above
+    read_payload(take(payload_.data(), payload_.size()));
+}
+
+void Session::read_payload(std::size_t have) {
+    if (have == payload_.size()) return process();
+    asio::async_read(socket_, asio::buffer(payload_.data() + have, payload_.size() - have),
                      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
                          if (ec) return self->close();
                          self->process();

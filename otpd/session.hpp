@@ -36,7 +36,12 @@ public:
 private:
     void arm_timer(std::chrono::seconds timeout);
     void read_header();
-    void read_payload();
+    void fill_header();
+    void on_header();
+    void read_payload(std::size_t have);
+    // Moves up to n bytes from the front of the inbox to out (the rest moves up, the vacated
+    // bytes are wiped); returns how many.
+    std::size_t take(std::uint8_t* out, std::size_t n) noexcept;
     void process();
     void finish(HandlerResult result);
     void write_reply(std::vector<std::uint8_t> frame, bool close_after);
@@ -52,6 +57,11 @@ private:
     std::chrono::seconds io_timeout_;
     std::chrono::seconds answer_timeout_;
     boost::asio::steady_timer timer_;
+    // What arrived ahead of what was parsed. One read usually brings a whole small frame, header
+    // and payload (AuthBegin, AuthAnswer), so most frames cost one recv instead of two. It may
+    // hold a typed code: wiped as it is consumed and at the end.
+    std::array<std::uint8_t, 256> inbox_{};
+    std::size_t inbox_size_ = 0;
     std::array<std::uint8_t, wire::kHeaderSize> header_{};
     wire::MessageType type_{};
     std::vector<std::uint8_t> payload_;

@@ -496,5 +496,76 @@ TEST_F(HostileWithLoginTest, UnprivilegedClientCannotVerifyOthersNorAdminister) 
     EXPECT_EQ(rows, 2u) << audit.out;
 }
 
+// The next frame from otpd as an AuthStep (its outcome Failure with status InternalError if
+// none came within 3 s or it was something else).
+wire::AuthStep read_step(int fd) {
+    struct timeval tv {3, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    auto read_exactly = [fd](std::uint8_t* p, std::size_t n) {
+        while (n > 0) {
+            const ssize_t got = ::recv(fd, p, n, 0);
+            if (got <= 0) return false;
+            p += got;
+            n -= static_cast<std::size_t>(got);
+        }
+        return true;
+    };
+    wire::AuthStep step;
+    std::array<std::uint8_t, wire::kHeaderSize> header{};
+    wire::FrameHeader parsed;
+    if (!read_exactly(header.data(), header.size()) ||
+        wire::parse_header(header, wire::kMaxReplyPayload, parsed) != wire::DecodeError::None ||
+        parsed.type != wire::MessageType::AuthStep)
+        return step;
+    std::vector<std::uint8_t> payload(parsed.payload_length);
+    if (!read_exactly(payload.data(), payload.size()) ||
+        wire::decode_payload(std::span<const std::uint8_t>(payload), step) != wire::DecodeError::None)
+        return wire::AuthStep{};
+    return step;
+}
+
+// otpd reads a stream, not writes: a frame split anywhere, byte by byte, or two frames sent
+// together (a client that answers before it has read the prompt) are read the same as one
+// frame per write.
+TEST_F(HostileClientTest, FramesSplitAnywhereOrSentTogetherAreRead) {
+    const auto secret = enroll("alice", {"--type", "hotp"});
+    wire::AuthBegin begin{"alice", "sshd", "192.0.2.7", "pts/1"};
+    wire::AuthAnswer answer;
+
+    const int split = connect_to(socket_path);
+    ASSERT_GE(split, 0);
+    for (const auto byte : wire::encode_frame(begin)) {
+        ASSERT_TRUE(send_all(split, &byte, 1));
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    EXPECT_EQ(read_step(split).outcome, wire::Outcome::Prompt);
+    answer.response = totp(secret, {"--hotp", "-c", "0"});
+    const auto answer_frame = wire::encode_frame(answer);
+    ASSERT_TRUE(send_all(split, answer_frame.data(), 5));  // inside the header
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ASSERT_TRUE(send_all(split, answer_frame.data() + 5, answer_frame.size() - 5));
+    EXPECT_EQ(read_step(split).outcome, wire::Outcome::Success);
+    ::close(split);
+
+    const int together = connect_to(socket_path);
+    ASSERT_GE(together, 0);
+    auto both = wire::encode_frame(begin);
+    answer.response = totp(secret, {"--hotp", "-c", "1"});
+    const auto second = wire::encode_frame(answer);
+    both.insert(both.end(), second.begin(), second.end());
+    ASSERT_TRUE(send_all(together, both.data(), both.size()));
+    EXPECT_EQ(read_step(together).outcome, wire::Outcome::Prompt);
+    EXPECT_EQ(read_step(together).outcome, wire::Outcome::Success);
+    ::close(together);
+
+    // The second code is used: the same two frames again are a replay, refused.
+    const int again = connect_to(socket_path);
+    ASSERT_GE(again, 0);
+    ASSERT_TRUE(send_all(again, both.data(), both.size()));
+    EXPECT_EQ(read_step(again).outcome, wire::Outcome::Prompt);
+    EXPECT_EQ(read_step(again).outcome, wire::Outcome::Failure);
+    ::close(again);
+}
+
 }  // namespace
 }  // namespace kotp::integration
