@@ -51,6 +51,7 @@ void Session::arm_timer(std::chrono::seconds timeout) {
 
 std::size_t Session::take(std::uint8_t* out, std::size_t n) noexcept {
     const std::size_t count = std::min(n, inbox_size_);
+    if (count == 0) return 0;  // out may be null (an empty payload's vector)
     std::memcpy(out, inbox_.data(), count);
     std::memmove(inbox_.data(), inbox_.data() + count, inbox_size_ - count);
     wipe(inbox_.data() + inbox_size_ - count, count);
