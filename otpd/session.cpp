@@ -109,8 +109,9 @@ void Session::process() {
     const bool grouped = group_.join();
     auto result = handler_.handle(peer_, state_, type_, payload_);
     wipe(payload_);
-    if (!grouped) return finish(std::move(result));  // committed on its own, or failed closed
-    if (!result.decides) return finish(std::move(result));  // a prompt: nothing to wait for
+    // Not grouped: committed on its own, or failed closed. A prompt that decides nothing: no
+    // state of its own to wait for.
+    if (!grouped || !result.decides) return finish(std::move(result));
     group_.defer([self = shared_from_this(), result = std::move(result)](bool committed) mutable {
         if (!committed) {
             wipe(result.reply);

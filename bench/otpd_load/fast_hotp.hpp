@@ -1,11 +1,11 @@
 // HOTP codes (HMAC-SHA1, 6 digits) for the load generator's hot loop.
 //
-// otp::hotp fetches the HMAC and the digest from OpenSSL for every code (~1.2 us each here);
-// the load generator computes ~4 codes per verification (the window it must avoid for a wrong
-// code, the look-ahead that decides a replay), on the two cores it shares with otpd. This keeps
-// one HMAC context per thread, keyed once per user and re-initialised per counter from the
-// padded key OpenSSL keeps (~0.35 us a code). check_against_common() compares it with otp::hotp,
-// the code otpd itself uses, before any load is sent.
+// The load generator computes ~4 codes per verification (the window it must avoid for a wrong
+// code, the look-ahead that decides a replay), on the two cores it shares with otpd. Like
+// otp::Hotp, this re-initialises HMAC per counter from the padded key OpenSSL keeps; unlike it,
+// one context per thread is re-keyed for each user without a new allocation, and codes stay
+// numbers. check_against_common() compares it with otp::hotp, the code otpd itself uses, before
+// any load is sent, so the model does not simply share otpd's code.
 #pragma once
 
 #include <cstdint>
