@@ -112,6 +112,9 @@ void CommitGroup::run_syncer() {
         const bool ok = store_.sync_committed(error);
         synced = target;
         boost::asio::post(io_, [this, target, ok, error = std::move(error)] { release(target, ok, error); });
+        // The replies are on their way; what follows a sync (SQLite: the log's checkpoint) holds
+        // none of them, and the next sync, which waits for it, covers a larger group.
+        if (ok) store_.after_sync();
     }
 }
 

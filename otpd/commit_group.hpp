@@ -15,7 +15,8 @@
 // The disk wait happens on a thread of its own: the io thread writes a group and goes on with
 // the next one while the syncer makes the written groups durable (Store::sync_committed); the
 // replies of a group leave, on the io thread, only after a sync that began after the group was
-// written has returned.
+// written has returned. Once they are handed over, the syncer runs Store::after_sync (the log's
+// checkpoint) before its next sync.
 #pragma once
 
 #include <boost/asio/executor_work_guard.hpp>

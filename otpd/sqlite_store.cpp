@@ -139,7 +139,7 @@ void SqliteStore::open_connection() {
         // the fdatasync of the log that follows: commit() outside a group does it at once, a
         // group's replies wait for sync_committed() (docs/PERFORMANCE.md has the argument).
         exec("PRAGMA synchronous=NORMAL");
-        checkpointer_.attach(db_);  // the log's checkpoints run on the syncer thread
+        checkpointer_.attach(db_);  // the log's checkpoints run on the syncer thread (after_sync)
         // The io thread alone uses the connection (NOMUTEX above: no lock per call). 16 MiB of
         // page cache holds the inner pages of every table and index for a million users, so a
         // login reads at most its own leaves from the file; otpd stays far under 64 MiB.
@@ -343,7 +343,6 @@ bool SqliteStore::sync_committed(std::string& error) noexcept {
         error = "cannot sync the write-ahead log " + log + ": " + std::strerror(saved);
         return false;
     }
-    checkpointer_.run_if_due();
     return true;
 }
 

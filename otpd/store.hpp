@@ -153,6 +153,9 @@ public:
         return true;
     }
     virtual void sync_failed() noexcept {}
+    // Work that follows a successful sync, on the syncer thread, once that sync's replies have
+    // been handed to the io thread: it never delays them (SQLite: the log's checkpoint).
+    virtual void after_sync() noexcept {}
 
     virtual std::optional<UserRecord> find_user(std::string_view name) = 0;
     virtual std::int64_t insert_user(const UserRecord& user) = 0;

@@ -9,7 +9,8 @@
 // This moves that work to the syncer thread (commit_group.hpp), on a connection of its own: the
 // io thread's commits only note that the log is due (SQLite's WAL hook, which replaces the
 // automatic checkpoint), and after each sync the syncer runs a PASSIVE checkpoint, which never
-// blocks the writer. The log's frames stay what recovery reads until the database file holds them
+// blocks the writer. It runs once that sync's replies are on their way (Store::after_sync): run
+// before them, a checkpoint at a million users (milliseconds) held every reply of the group. The log's frames stay what recovery reads until the database file holds them
 // and is synced, exactly as with the automatic checkpoint (synchronous=NORMAL checkpoints sync the
 // log first and the database after), so durability is unchanged.
 //

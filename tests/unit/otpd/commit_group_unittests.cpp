@@ -2,6 +2,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
 #include "commit_group.hpp"
 #include "fixture.hpp"
 
@@ -114,6 +118,59 @@ TEST_F(CommitGroupTest, CheckpointIsRefusedInsideAGroup) {
     EXPECT_THROW(store->checkpoint(), StoreError);
     store->commit_group();
     EXPECT_NO_THROW(store->checkpoint());
+}
+
+// What follows a sync (the log's checkpoint) never holds that sync's replies: run before them, a
+// checkpoint at a million users held every reply of the group for milliseconds.
+class CheckpointAfterTheReplies : public SqliteStore {
+public:
+    using SqliteStore::SqliteStore;
+    void after_sync() noexcept override {
+        std::unique_lock lock(mutex);
+        ++calls;
+        // Waits for the reply, as a long checkpoint would; long enough for any slow machine.
+        if (cv.wait_for(lock, std::chrono::seconds(20), [&] { return replied; })) ++calls_after_reply;
+    }
+    void reply() {
+        {
+            std::lock_guard lock(mutex);
+            replied = true;
+        }
+        cv.notify_all();
+    }
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool replied = false;
+    int calls = 0;
+    int calls_after_reply = 0;
+};
+
+TEST_F(CommitGroupTest, TheRepliesOfASyncLeaveBeforeWhatFollowsIt) {
+    CheckpointAfterTheReplies slow(dir.path() + "/other.db");
+    boost::asio::io_context io;
+    std::optional<bool> outcome;
+    {
+        CommitGroup group(io, slow);
+        ASSERT_TRUE(group.join());
+        {
+            Transaction txn(slow);
+            UserRecord u;
+            u.name = "alice";
+            u.created = clock.now();
+            slow.insert_user(u);
+            txn.commit();
+        }
+        group.defer([&](bool committed) {
+            outcome = committed;
+            slow.reply();
+        });
+        io.run();  // returns once the reply has left
+    }  // the syncer thread is joined here
+    ASSERT_TRUE(outcome.has_value());
+    EXPECT_TRUE(*outcome);
+    std::lock_guard lock(slow.mutex);
+    EXPECT_GE(slow.calls, 1);
+    EXPECT_EQ(slow.calls_after_reply, slow.calls) << "after_sync ran before the sync's replies were released";
 }
 
 }  // namespace
