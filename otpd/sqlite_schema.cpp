@@ -91,6 +91,53 @@ constexpr std::array kMigrations = {
     R"sql(
     CREATE INDEX audit_by_time ON audit(time);
     )sql",
+    // 4 -> 5: a login finds its user and its tokens in one B-tree each. users is kept in name
+    // order and tokens in user order (WITHOUT ROWID), so neither needs an index to be found: with
+    // a million users, two database pages fewer to read per login. The ids stay as they were
+    // (unique, given by the store as max + 1, as SQLite gave rowids). Runs with foreign keys off
+    // (migrate() checks them before committing).
+    R"sql(
+    CREATE TABLE users_v5 (
+        id INTEGER NOT NULL UNIQUE,
+        name TEXT NOT NULL PRIMARY KEY,
+        state INTEGER NOT NULL DEFAULT 0,
+        failures INTEGER NOT NULL DEFAULT 0,
+        reason TEXT NOT NULL DEFAULT '',
+        suspended_by_admin INTEGER NOT NULL DEFAULT 0,
+        suspended_at INTEGER NOT NULL DEFAULT 0,
+        last_login INTEGER NOT NULL DEFAULT 0,
+        created INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO users_v5 (id, name, state, failures, reason, suspended_by_admin, suspended_at, last_login, created)
+        SELECT id, name, state, failures, reason, suspended_by_admin, suspended_at, last_login, created
+        FROM users ORDER BY name;
+    CREATE TABLE tokens_v5 (
+        id INTEGER NOT NULL UNIQUE,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        type INTEGER NOT NULL,
+        algorithm INTEGER NOT NULL,
+        digits INTEGER NOT NULL,
+        period INTEGER NOT NULL,
+        state INTEGER NOT NULL,
+        label TEXT NOT NULL DEFAULT '',
+        sealed_secret BLOB NOT NULL,
+        last_step INTEGER NOT NULL DEFAULT -1,
+        counter INTEGER NOT NULL DEFAULT 0,
+        drift INTEGER NOT NULL DEFAULT 0,
+        created INTEGER NOT NULL,
+        last_used INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (user_id, id)
+    ) WITHOUT ROWID;
+    INSERT INTO tokens_v5 (id, user_id, type, algorithm, digits, period, state, label, sealed_secret,
+                           last_step, counter, drift, created, last_used)
+        SELECT id, user_id, type, algorithm, digits, period, state, label, sealed_secret,
+               last_step, counter, drift, created, last_used
+        FROM tokens ORDER BY user_id, id;
+    DROP TABLE tokens;
+    DROP TABLE users;
+    ALTER TABLE users_v5 RENAME TO users;
+    ALTER TABLE tokens_v5 RENAME TO tokens;
+    )sql",
 };
 
 }  // namespace

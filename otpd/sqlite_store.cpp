@@ -236,9 +236,14 @@ int SqliteStore::schema_version() {
 }
 
 void SqliteStore::migrate() {
+    // A migration that rebuilds a table drops the old one: with foreign keys on, that would
+    // delete the rows that reference it. Off while migrating (a no-op inside a transaction, so
+    // before it), checked before the commit, on again after.
+    exec("PRAGMA foreign_keys=OFF");
     exec("BEGIN IMMEDIATE");
+    int version = 0;
     try {
-        const int version = schema_version();
+        version = schema_version();
         const auto migrations = sqlite_migrations();
         if (version > static_cast<int>(migrations.size()))
             throw StoreError("database schema version " + std::to_string(version) +
@@ -248,11 +253,25 @@ void SqliteStore::migrate() {
             exec(migrations[v]);
             exec(("PRAGMA user_version=" + std::to_string(v + 1)).c_str());
         }
+        if (version < static_cast<int>(migrations.size())) {
+            auto& check = prepare("PRAGMA foreign_key_check");
+            ResetOnExit<Statement> guard{check};
+            if (check.step())
+                throw StoreError("the migration to schema version " + std::to_string(migrations.size()) +
+                                 " left a row of table " + check.text(0) +
+                                 " without its parent; nothing was changed");
+        }
         exec("COMMIT");
     } catch (...) {
         sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        sqlite3_exec(db_, "PRAGMA foreign_keys=ON", nullptr, nullptr, nullptr);
         throw;
     }
+    exec("PRAGMA foreign_keys=ON");
+    // A new database went through every migration, and the tables that later ones rebuild left
+    // free pages behind. Packed now, while it is empty, so that every page of the file is one in
+    // use (and its damage is found at the next start: check_integrity).
+    if (version == 0) exec("VACUUM");
 }
 
 void SqliteStore::begin() {
@@ -399,20 +418,26 @@ std::optional<UserRecord> SqliteStore::find_user(std::string_view name) {
 }
 
 std::int64_t SqliteStore::insert_user(const UserRecord& user) {
-    auto& s = prepare("INSERT INTO users (name, state, failures, created) VALUES (?1, ?2, ?3, ?4)");
+    // The id as SQLite gives a rowid: one more than the largest (users has no rowid).
+    auto& s = prepare(
+        "INSERT INTO users (id, name, state, failures, created) "
+        "VALUES ((SELECT coalesce(max(id), 0) + 1 FROM users), ?1, ?2, ?3, ?4) RETURNING id");
+    ResetOnExit<Statement> guard{s};
     s.bind(1, user.name).bind(2, static_cast<std::int64_t>(user.state));
     s.bind(3, static_cast<std::int64_t>(user.failures)).bind(4, user.created);
-    s.run();
-    return sqlite3_last_insert_rowid(db_);
+    if (!s.step()) fail(SQLITE_ERROR, "no id for the new user");
+    const auto id = s.integer(0);
+    return id;
 }
 
 void SqliteStore::update_user(const UserRecord& user) {
     auto& s = prepare(
         "UPDATE users SET state = ?2, failures = ?3, reason = ?4, suspended_by_admin = ?5, "
-        "suspended_at = ?6, last_login = ?7 WHERE id = ?1");
+        "suspended_at = ?6, last_login = ?7 WHERE name = ?8 AND id = ?1");  // found by name: its key
     s.bind(1, user.id).bind(2, static_cast<std::int64_t>(user.state));
     s.bind(3, static_cast<std::int64_t>(user.failures)).bind(4, user.reason);
     s.bind(5, std::int64_t{user.suspended_by_admin ? 1 : 0}).bind(6, user.suspended_at).bind(7, user.last_login);
+    s.bind(8, user.name);
     s.run();
 }
 
@@ -466,22 +491,25 @@ std::vector<TokenRecord> SqliteStore::tokens_of(std::int64_t user_id) {
 
 std::int64_t SqliteStore::insert_token(const TokenRecord& t) {
     auto& s = prepare(
-        "INSERT INTO tokens (user_id, type, algorithm, digits, period, state, label, sealed_secret, "
-        "last_step, counter, drift, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+        "INSERT INTO tokens (id, user_id, type, algorithm, digits, period, state, label, sealed_secret, "
+        "last_step, counter, drift, created) VALUES ((SELECT coalesce(max(id), 0) + 1 FROM tokens), "
+        "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id");
+    ResetOnExit<Statement> guard{s};
     s.bind(1, t.user_id).bind(2, static_cast<std::int64_t>(t.type)).bind(3, static_cast<std::int64_t>(t.algorithm));
     s.bind(4, static_cast<std::int64_t>(t.digits)).bind(5, static_cast<std::int64_t>(t.period));
     s.bind(6, static_cast<std::int64_t>(t.state)).bind(7, t.label).bind(8, t.sealed_secret);
     s.bind(9, t.last_step).bind(10, static_cast<std::int64_t>(t.counter)).bind(11, t.drift).bind(12, t.created);
-    s.run();
-    return sqlite3_last_insert_rowid(db_);
+    if (!s.step()) fail(SQLITE_ERROR, "no id for the new token");
+    const auto id = s.integer(0);
+    return id;
 }
 
 void SqliteStore::update_token(const TokenRecord& t) {
     auto& s = prepare(
         "UPDATE tokens SET state = ?2, last_step = ?3, counter = ?4, drift = ?5, last_used = ?6 "
-        "WHERE id = ?1");
+        "WHERE user_id = ?7 AND id = ?1");  // the key: the row is found without the id index
     s.bind(1, t.id).bind(2, static_cast<std::int64_t>(t.state)).bind(3, t.last_step);
-    s.bind(4, static_cast<std::int64_t>(t.counter)).bind(5, t.drift).bind(6, t.last_used);
+    s.bind(4, static_cast<std::int64_t>(t.counter)).bind(5, t.drift).bind(6, t.last_used).bind(7, t.user_id);
     s.run();
 }
 

@@ -37,7 +37,7 @@ struct TableSpec {
     std::vector<Field> fields;
 };
 
-// Every table of the SQLite schema version 4 (sqlite_store.cpp) and of PostgreSQL's migration 1
+// Every table of the SQLite schema version 5 (sqlite_schema.cpp) and of PostgreSQL's migration 1
 // (pg_schema.cpp), parents before the tables that reference them.
 const std::vector<TableSpec>& tables() {
     using enum Column;
@@ -386,7 +386,7 @@ const char* sqlite_type_name(int type) {
     }
 }
 
-// Column 0 of the statement is the rowid (for error messages); the table's fields follow.
+// Column 0 of the statement is the row's key (for error messages); the table's fields follow.
 void append_row(std::string& out, sqlite3_stmt* stmt, const TableSpec& t, const SqliteSource& source) {
     for (std::size_t i = 0; i < t.fields.size(); ++i) {
         const Field& f = t.fields[i];
@@ -420,7 +420,10 @@ void append_row(std::string& out, sqlite3_stmt* stmt, const TableSpec& t, const 
 std::int64_t copy_table(const SqliteSource& source, PgConnection& pg, const TableSpec& t, std::int64_t total,
                         const CopyProgress& progress) {
     SqliteStatement select;
-    source.prepare("SELECT rowid, " + column_list(t, &Field::sqlite) + " FROM " + t.name, select);
+    // users and tokens have no rowid (schema version 5): their id names the row.
+    source.prepare(std::string("SELECT ") + (t.identity ? "id" : "rowid") + ", " + column_list(t, &Field::sqlite) +
+                       " FROM " + t.name,
+                   select);
     pg.begin_copy("COPY " + std::string(t.name) + " (" + column_list(t, &Field::pg) + ") FROM STDIN",
                   std::string("copying table ") + t.name);
     std::string chunk;

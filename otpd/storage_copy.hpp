@@ -15,8 +15,8 @@
 
 namespace kotp::otpd {
 
-// The SQLite schema version this kotp writes (sqlite_store.cpp), the only one copied.
-constexpr int kCopiedSqliteSchema = 4;
+// The SQLite schema version this kotp writes (sqlite_schema.cpp), the only one copied.
+constexpr int kCopiedSqliteSchema = 5;
 
 struct CopiedTable {
     std::string name;          // as PostgreSQL names it

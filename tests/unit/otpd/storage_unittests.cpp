@@ -6,6 +6,7 @@
 
 #include "config.hpp"
 #include "fixture.hpp"
+#include "sqlite_schema.hpp"
 
 namespace kotp::otpd::testing {
 namespace {
@@ -121,7 +122,7 @@ TEST_F(SecretBoxTest, SealsAndOpensBoundToItsOwner) {
 class SchemaTest : public OtpdCore {};
 
 TEST_F(SchemaTest, MigratedToTheLatestVersionAndNoSecretInTheStateFolder) {
-    EXPECT_EQ(store->schema_version(), 4);
+    EXPECT_EQ(store->schema_version(), 5);
     const auto e = enroll("alice");
     store.reset();  // checkpoint and close
     std::string all;
@@ -135,6 +136,76 @@ TEST_F(SchemaTest, MigratedToTheLatestVersionAndNoSecretInTheStateFolder) {
     EXPECT_EQ(all.find(e.secret_b32), std::string::npos);
     EXPECT_EQ(all.find(std::string(e.secret.begin(), e.secret.end())), std::string::npos);
     EXPECT_NE(all.find("alice"), std::string::npos);  // the file was really read
+}
+
+// A state of schema version 4 (users and tokens with rowids) keeps every row and every id
+// through the migration to 5 (users and tokens without rowids), and its foreign keys hold.
+TEST_F(SchemaTest, AVersion4StateKeepsEveryRowAndIdThroughTheMigration) {
+    const std::string path = dir.path() + "/v4.db";
+    {
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+        const auto migrations = sqlite_migrations();
+        ASSERT_GE(migrations.size(), 5U);
+        std::string sql;
+        for (std::size_t v = 0; v < 4; ++v) sql += migrations[v];
+        sql += R"sql(
+            PRAGMA user_version=4;
+            INSERT INTO users (id, name, failures, created) VALUES (7, 'bob', 2, 100), (3, 'alice', 0, 100);
+            INSERT INTO tokens (id, user_id, type, algorithm, digits, period, state, sealed_secret, counter, created)
+                VALUES (12, 7, 1, 0, 6, 30, 1, x'01', 5, 100), (4, 3, 0, 0, 6, 30, 1, x'02', 0, 100),
+                       (9, 3, 0, 0, 8, 30, 0, x'03', 0, 100);
+            INSERT INTO activation_codes (user_id, salt, hash, expires, created) VALUES (7, x'00', x'00', 999, 100);
+            INSERT INTO grace (user_id, rhost, until) VALUES (7, 'node1', 999);
+        )sql";
+        ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+        sqlite3_close(db);
+    }
+    SqliteStore migrated(path);
+    EXPECT_EQ(migrated.schema_version(), 5);
+    Transaction txn(migrated);
+    const auto bob = migrated.find_user("bob");
+    ASSERT_TRUE(bob);
+    EXPECT_EQ(bob->id, 7);
+    EXPECT_EQ(bob->failures, 2U);
+    EXPECT_EQ(migrated.find_user("alice")->id, 3);
+    const auto bobs = migrated.tokens_of(7);
+    ASSERT_EQ(bobs.size(), 1U);
+    EXPECT_EQ(bobs[0].id, 12);
+    EXPECT_EQ(bobs[0].counter, 5U);
+    EXPECT_EQ(bobs[0].sealed_secret, std::vector<std::uint8_t>{1});
+    EXPECT_TRUE(migrated.find_activation(7));
+    EXPECT_EQ(migrated.grace_until(7, "node1"), 999);
+    const auto alices = migrated.tokens_of(3);
+    ASSERT_EQ(alices.size(), 2U);
+    EXPECT_EQ(alices[0].id, 4);
+    EXPECT_EQ(alices[1].id, 9);
+    EXPECT_EQ(alices[1].digits, 8U);
+    // New rows get the next id after the largest, as rowids did.
+    UserRecord carol;
+    carol.name = "carol";
+    carol.created = 200;
+    EXPECT_EQ(migrated.insert_user(carol), 8);
+    TokenRecord token;
+    token.user_id = 8;
+    token.sealed_secret = {4};
+    EXPECT_EQ(migrated.insert_token(token), 13);
+    // An update finds the row by its key (users by name, tokens by user).
+    auto carols = migrated.tokens_of(8);
+    ASSERT_EQ(carols.size(), 1U);
+    carols[0].counter = 42;
+    migrated.update_token(carols[0]);
+    EXPECT_EQ(migrated.tokens_of(8)[0].counter, 42U);
+    auto b = *bob;
+    b.failures = 0;
+    migrated.update_user(b);
+    EXPECT_EQ(migrated.find_user("bob")->failures, 0U);
+    // Foreign keys are on again: removing a user takes its tokens, grace and activation code.
+    migrated.delete_user(7);
+    EXPECT_TRUE(migrated.tokens_of(7).empty());
+    EXPECT_FALSE(migrated.find_activation(7));
+    EXPECT_EQ(migrated.grace_until(7, "node1"), 0);
+    txn.commit();
 }
 
 }  // namespace
