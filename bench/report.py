@@ -89,6 +89,22 @@ def load_tables(runs):
     return out, targets
 
 
+def floor_lines(results, runs):
+    """kotp-socket-floor: the exchange's kernel price with no work behind it, beside otpd's."""
+    path = os.path.join(results, "floor.json")
+    if not os.path.exists(path):
+        return []
+    f = json.load(open(path))
+    small = [r for r in runs if r["token"] == "hotp"][:1]
+    otpd = (f"; otpd spent {small[0]['otpd_cpu']['us_per_verification']:.1f} µs at {small[0]['users']:,} users "
+            "in the same run") if small else ""
+    return ["", "The floor under any otpd on this machine (`kotp-socket-floor`, bench/socket_floor): a server "
+            "that answers the same exchange (connect, request, reply, request, verdict, close) with fixed bytes, "
+            f"{f['clients']} clients in flight: {fmt(f['exchanges_per_s'])} exchanges/s, "
+            f"{f['server_cpu_us_per_exchange']:.1f} µs of server CPU and {f['client_cpu_us_per_exchange']:.1f} µs "
+            f"of client CPU per exchange{otpd}."]
+
+
 def wal_table(results, runs):
     """What PostgreSQL wrote per exchange (bench/run.sh's wal-*.json: pg_stat_wal and the
     database's commits before and after each kotp-load run). Runs that enrolled are left out:
@@ -184,6 +200,7 @@ def main():
     cpu, ncpu, mem, kernel, commit = machine()
     sqlite_runs, pg_runs = load_runs(results)
     load, t1 = load_tables(sqlite_runs)
+    load += floor_lines(results, sqlite_runs)
     pg = pg_tables(pg_runs, sqlite_runs, results)
     pam, t2 = pam_tables(results)
     body = [BEGIN, "",

@@ -10,7 +10,9 @@
 #      /usr/lib/postgresql/*/bin; PG=0 leaves it out, PG_NODES="" the multi-node runs;
 #   3. the PAM path (bench/pam_path/run.sh): pam_kotp.so, pam_permit.so, google-authenticator
 #      and pam_oath at PAM_USERS (1k, 10k), at THREADS concurrent logins ("1 4");
-#   4. bench/report.py writes the results into docs/PERFORMANCE.md (between its markers).
+#   4. kotp-socket-floor: the same exchange against a server that does no work, the floor under
+#      any otpd on this machine;
+#   5. bench/report.py writes the results into docs/PERFORMANCE.md (between its markers).
 # Needs root, and the Debian packages of scripts/install-deps.sh plus libpam-google-authenticator
 # and libpam-oath. Enrolled states are kept in STATE (default /var/tmp/kotp-bench): a million
 # users take half a minute to import into SQLite, later runs reuse them; the PostgreSQL cluster
@@ -36,13 +38,17 @@ if [ "$pg" != 0 ] && [ -z "$(pg_find_bin)" ]; then
 fi
 
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF > /dev/null
-cmake --build "$build" -j"${JOBS:-$(nproc)}" --target otpd kotp-admin pam_kotp kotp-load kotp-pambench
+cmake --build "$build" -j"${JOBS:-$(nproc)}" --target otpd kotp-admin pam_kotp kotp-load kotp-pambench \
+  kotp-socket-floor
 mkdir -p "$out" "$state"
-rm -f "$out"/load-*.json "$out"/wal-*.json "$out"/pam_path.json
+rm -f "$out"/load-*.json "$out"/wal-*.json "$out"/pam_path.json "$out"/floor.json
 
 load() {  # state-folder json [kotp-load options]
   local dir=$1 json=$2
   shift 2
+  # A kept state starts in the page cache, as on a node that has been serving: this machine
+  # reclaims file pages it finds cold, and a state read back from the disk runs a third slower.
+  cat "$state/$dir/otpd-state/kotp.db" > /dev/null 2>&1 || true
   "$build/bench/kotp-load" --otpd "$build/otpd/otpd" --admin "$build/admin_cli/kotp-admin" \
     --state "$state/$dir" --keep-state --clients "$clients" --seconds "$seconds" --json "$json" "$@"
 }
@@ -78,6 +84,7 @@ if [ "$pg" != 0 ]; then
 fi
 
 bash "$root/bench/pam_path/run.sh" "$build" "$out" "${pam_users[@]}"
+"$build/bench/kotp-socket-floor" --clients "$clients" --seconds "$seconds" > "$out/floor.json"
 # The command as run, with the settings given in the environment.
 command=""
 for v in STATE USERS PAM_USERS PG PG_USERS PG_NODES CLIENTS SECONDS_PER_RUN THREADS; do
