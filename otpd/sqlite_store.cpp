@@ -271,7 +271,14 @@ void SqliteStore::migrate() {
     // A new database went through every migration, and the tables that later ones rebuild left
     // free pages behind. Packed now, while it is empty, so that every page of the file is one in
     // use (and its damage is found at the next start: check_integrity).
-    if (version == 0) exec("VACUUM");
+    if (version == 0) {
+        exec("VACUUM");
+    } else if (version < static_cast<int>(sqlite_migrations().size())) {
+        // An upgrade's rebuilt tables are in the log (hundreds of MiB with a million users):
+        // copied into the database file now, at the start, not by the checkpoints of the first
+        // logins' syncs.
+        exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    }
 }
 
 void SqliteStore::begin() {
