@@ -239,25 +239,25 @@ void SqliteStore::migrate() {
     // A migration that rebuilds a table drops the old one: with foreign keys on, that would
     // delete the rows that reference it. Off while migrating (a no-op inside a transaction, so
     // before it), checked before the commit, on again after.
+    const auto migrations = sqlite_migrations();
+    const int latest = static_cast<int>(migrations.size());
     exec("PRAGMA foreign_keys=OFF");
     exec("BEGIN IMMEDIATE");
     int version = 0;
     try {
         version = schema_version();
-        const auto migrations = sqlite_migrations();
-        if (version > static_cast<int>(migrations.size()))
+        if (version > latest)
             throw StoreError("database schema version " + std::to_string(version) +
-                             " is newer than this otpd understands (" +
-                             std::to_string(migrations.size()) + "); upgrade otpd");
-        for (auto v = static_cast<std::size_t>(version); v < migrations.size(); ++v) {
-            exec(migrations[v]);
+                             " is newer than this otpd understands (" + std::to_string(latest) + "); upgrade otpd");
+        for (int v = version; v < latest; ++v) {
+            exec(migrations[static_cast<std::size_t>(v)]);
             exec(("PRAGMA user_version=" + std::to_string(v + 1)).c_str());
         }
-        if (version < static_cast<int>(migrations.size())) {
+        if (version < latest) {
             auto& check = prepare("PRAGMA foreign_key_check");
             ResetOnExit<Statement> guard{check};
             if (check.step())
-                throw StoreError("the migration to schema version " + std::to_string(migrations.size()) +
+                throw StoreError("the migration to schema version " + std::to_string(latest) +
                                  " left a row of table " + check.text(0) +
                                  " without its parent; nothing was changed");
         }
@@ -268,12 +268,12 @@ void SqliteStore::migrate() {
         throw;
     }
     exec("PRAGMA foreign_keys=ON");
-    // A new database went through every migration, and the tables that later ones rebuild left
-    // free pages behind. Packed now, while it is empty, so that every page of the file is one in
-    // use (and its damage is found at the next start: check_integrity).
     if (version == 0) {
+        // A new database went through every migration, and the tables that later ones rebuild
+        // left free pages behind. Packed now, while it is empty, so that every page of the file
+        // is one in use (and its damage is found at the next start: check_integrity).
         exec("VACUUM");
-    } else if (version < static_cast<int>(sqlite_migrations().size())) {
+    } else if (version < latest) {
         // An upgrade's rebuilt tables are in the log (hundreds of MiB with a million users):
         // copied into the database file now, at the start, not by the checkpoints of the first
         // logins' syncs.
@@ -433,8 +433,7 @@ std::int64_t SqliteStore::insert_user(const UserRecord& user) {
     s.bind(1, user.name).bind(2, static_cast<std::int64_t>(user.state));
     s.bind(3, static_cast<std::int64_t>(user.failures)).bind(4, user.created);
     if (!s.step()) fail(SQLITE_ERROR, "no id for the new user");
-    const auto id = s.integer(0);
-    return id;
+    return s.integer(0);
 }
 
 void SqliteStore::update_user(const UserRecord& user) {
@@ -507,8 +506,7 @@ std::int64_t SqliteStore::insert_token(const TokenRecord& t) {
     s.bind(6, static_cast<std::int64_t>(t.state)).bind(7, t.label).bind(8, t.sealed_secret);
     s.bind(9, t.last_step).bind(10, static_cast<std::int64_t>(t.counter)).bind(11, t.drift).bind(12, t.created);
     if (!s.step()) fail(SQLITE_ERROR, "no id for the new token");
-    const auto id = s.integer(0);
-    return id;
+    return s.integer(0);
 }
 
 void SqliteStore::update_token(const TokenRecord& t) {

@@ -10,9 +10,10 @@
 // io thread's commits only note that the log is due (SQLite's WAL hook, which replaces the
 // automatic checkpoint), and after each sync the syncer runs a PASSIVE checkpoint, which never
 // blocks the writer. It runs once that sync's replies are on their way (Store::after_sync): run
-// before them, a checkpoint at a million users (milliseconds) held every reply of the group. The log's frames stay what recovery reads until the database file holds them
-// and is synced, exactly as with the automatic checkpoint (synchronous=NORMAL checkpoints sync the
-// log first and the database after), so durability is unchanged.
+// before them, a checkpoint at a million users (milliseconds) held every reply of the group. The
+// log's frames stay what recovery reads until the database file holds them and is synced, exactly
+// as with the automatic checkpoint (synchronous=NORMAL checkpoints sync the log first and the
+// database after), so durability is unchanged.
 //
 // A safety net: if the log still grows past foreground_frames (the checkpoints fail or cannot
 // keep up), the committing connection checkpoints by itself as SQLite would.

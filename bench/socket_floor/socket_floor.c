@@ -45,6 +45,18 @@ static double cpu_s(int who) {
            (double)ru.ru_stime.tv_usec / 1e6;
 }
 
+/* Another process's CPU seconds (user + system), from /proc/PID/stat. */
+static double process_cpu_s(pid_t pid) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    unsigned long ut = 0, st = 0;
+    if (f == NULL || fscanf(f, "%*d %*s %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        die("read server stat");
+    fclose(f);
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 /* ---- server: T threads, each an epoll loop sharing the listener (EPOLLEXCLUSIVE) ---- */
 
 static int g_listener;
@@ -163,22 +175,14 @@ int main(int argc, char **argv) {
     const double warm_until = now_s() + 1.0;
     double start = 0, cpu_client0 = 0;
     long done0 = 0;
-    char stat_path[64];
-    snprintf(stat_path, sizeof stat_path, "/proc/%d/stat", (int)server);
     double cpu_server0 = 0;
-    const long tick = sysconf(_SC_CLK_TCK);
     for (;;) {
         const double t = now_s();
         if (start == 0 && t >= warm_until) {
             start = t;
             done0 = done;
             cpu_client0 = cpu_s(RUSAGE_SELF);
-            FILE *f = fopen(stat_path, "r");
-            unsigned long ut = 0, st = 0;
-            if (f == NULL || fscanf(f, "%*d %*s %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-                die("read server stat");
-            fclose(f);
-            cpu_server0 = (double)(ut + st) / (double)tick;
+            cpu_server0 = process_cpu_s(server);
         }
         if (start != 0 && t >= start + seconds) break;
         const int n = epoll_wait(ep, events, kMaxEvents, 100);
@@ -198,12 +202,7 @@ int main(int argc, char **argv) {
     }
     const double elapsed = now_s() - start;
     const double cpu_client = cpu_s(RUSAGE_SELF) - cpu_client0;
-    FILE *f = fopen(stat_path, "r");
-    unsigned long ut = 0, st = 0;
-    if (f == NULL || fscanf(f, "%*d %*s %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-        die("read server stat");
-    fclose(f);
-    const double cpu_server = (double)(ut + st) / (double)tick - cpu_server0;
+    const double cpu_server = process_cpu_s(server) - cpu_server0;
     kill(server, SIGTERM);
     waitpid(server, NULL, 0);
     unlink(addr.sun_path);
